@@ -1,0 +1,2 @@
+//! wgpu compute runtime (in progress).
+#![deny(missing_docs)]

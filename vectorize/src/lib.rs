@@ -1,0 +1,11 @@
+/*!
+Raster-to-vector tracing: binary (potrace-style), colour (stacked and cutout layers) and centerline modes, compact SVG output, and a batch queue.
+
+**Status: planned.** This crate holds no code yet; its design and
+acceptance criteria are tracked in issue #6. It is part of the workspace
+now so that its name, folder and place in the dependency graph are fixed:
+like every vivace domain crate it will depend on `vivace-backend`, offer
+scalar, SIMD and GPU kernels chosen at run time, and never depend on
+another domain crate.
+*/
+#![deny(missing_docs)]
