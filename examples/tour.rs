@@ -10,26 +10,24 @@
 //! A forced backend (`VIVACE_BACKEND=gpu|simd|scalar`) that is unavailable
 //! ends the tour with a one-line reason and exit code 2.
 
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
 use vivace_backend::{
-    BackendKind, Candidate, CapabilityReport, Preference, SimdLevel, Unavailable, select,
+    Backend, BackendKind, Candidate, CapabilityReport, Preference, SimdLevel, Unavailable, select,
 };
-use vivace_examples::{exit_usage, or_exit};
+use vivace_examples::{exit_usage, format_rate, or_exit};
+use vivace_gpu_compute::GpuContext;
+use vivace_gpu_compute::kernels::{GpuKernels, ReduceOp, select_kernels};
 
 /// The standard chain every vivace crate walks: GPU, SIMD best first, scalar.
 fn standard_chain<'a>() -> Vec<Candidate<'a, BackendKind>> {
     let mut chain = vec![Candidate::new(BackendKind::Gpu, || {
-        Err(Unavailable::new(
-            BackendKind::Gpu,
-            "no GPU runtime in this build yet (vivace-gpu-compute has not landed)",
-        ))
+        GpuContext::shared()
+            .map(|_| BackendKind::Gpu)
+            .map_err(|e| e.unavailable())
     })];
-    for level in [
-        SimdLevel::Avx512,
-        SimdLevel::Avx2Fma,
-        SimdLevel::Sse41,
-        SimdLevel::Neon,
-        SimdLevel::Simd128,
-    ] {
+    for level in SimdLevel::ALL {
         let kind = BackendKind::Simd(level);
         chain.push(Candidate::new(kind, move || {
             match level.unavailable_reason() {
@@ -44,14 +42,35 @@ fn standard_chain<'a>() -> Vec<Candidate<'a, BackendKind>> {
     chain
 }
 
+/// Median wall time of `runs` calls of `f` after one warm-up call.
+fn median_time(runs: usize, mut f: impl FnMut()) -> Duration {
+    f();
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[runs / 2]
+}
+
+fn gb_per_s(bytes: usize, time: Duration) -> String {
+    format_rate(bytes as f64 / time.as_secs_f64(), "B/s")
+}
+
 fn main() {
     let preference = or_exit(Preference::from_env(), Preference::ENV_VAR);
 
     println!("vivace tour\n");
-    println!("capability report:");
-    println!("{}\n", CapabilityReport::detect());
+    let mut report = CapabilityReport::detect();
+    GpuContext::add_to_report(&mut report);
+    println!("capability report:\n{report}\n");
 
-    println!("backend selection on the standard chain (gpu, simd best first, scalar):");
+    println!(
+        "what each preference can run on here (standard chain: gpu, simd best first, scalar;\neach crate then picks within it for its own workload, as shown below):"
+    );
     for candidate_preference in [
         Preference::Auto,
         Preference::Scalar,
@@ -60,20 +79,18 @@ fn main() {
     ] {
         match select(candidate_preference, standard_chain()) {
             Ok(selection) => {
-                // Candidates a forced preference excludes are noise here;
-                // show only the ones that were tried and failed.
-                let failed: Vec<String> = selection
-                    .skipped
-                    .iter()
-                    .filter(|u| candidate_preference.admits(u.kind))
-                    .map(ToString::to_string)
-                    .collect();
                 println!(
                     "  {:<6} -> {}",
                     candidate_preference.as_str(),
                     selection.kind
                 );
-                for why in failed {
+                // Candidates a forced preference excludes are noise here;
+                // show only the ones that were tried and failed.
+                for why in selection
+                    .skipped
+                    .iter()
+                    .filter(|u| candidate_preference.admits(u.kind))
+                {
                     println!("             skipped {why}");
                 }
             }
@@ -81,9 +98,100 @@ fn main() {
         }
     }
 
-    let chosen = match select(preference, standard_chain()) {
-        Ok(selection) => selection,
-        Err(e) => exit_usage(format_args!("{}={preference}: {e}", Preference::ENV_VAR)),
+    if let Err(e) = select(preference, standard_chain()) {
+        exit_usage(format_args!("{}={preference}: {e}", Preference::ENV_VAR));
+    }
+    println!("\nthis run: VIVACE_BACKEND={preference}");
+
+    generic_kernels(preference);
+}
+
+/// vivace-gpu-compute: axpy and sum on the chosen CPU/GPU backend, and on
+/// the GPU with device-resident buffers.
+fn generic_kernels(preference: Preference) {
+    const LEN: usize = 1 << 22;
+    println!("\n== vivace-gpu-compute: generic kernels, {LEN} f32 values ==");
+    let selection = select_kernels(preference)
+        .unwrap_or_else(|e| exit_usage(format_args!("generic kernels: {e}")));
+    println!("chosen: {}", selection.backend.name());
+    for why in selection
+        .skipped
+        .iter()
+        .filter(|u| preference.admits(u.kind))
+    {
+        println!("  skipped {why}");
+    }
+    let mut kernels = selection.backend;
+    let x: Vec<f32> = (0..LEN).map(|i| (i % 101) as f32 * 0.01).collect();
+    let mut y = vec![0.5f32; LEN];
+    let axpy = median_time(5, || {
+        kernels
+            .axpy(1e-3, &x, &mut y)
+            .unwrap_or_else(|e| exit_usage(e))
+    });
+    let mut sum = 0.0;
+    let reduce = median_time(5, || {
+        sum = kernels.sum(&x).unwrap_or_else(|e| exit_usage(e));
+    });
+    let where_ = if kernels.kind() == BackendKind::Gpu {
+        " (host slices: includes upload and readback)"
+    } else {
+        ""
     };
-    println!("\nthis run (VIVACE_BACKEND={preference}): {}", chosen.kind);
+    println!(
+        "  axpy  {:>12}  ({:?}){where_}",
+        gb_per_s(12 * LEN, axpy),
+        axpy
+    );
+    println!(
+        "  sum   {:>12}  ({:?}) = {sum}",
+        gb_per_s(4 * LEN, reduce),
+        reduce
+    );
+
+    let Ok(ctx) = GpuContext::shared() else {
+        println!("  gpu: not available, skipped");
+        return;
+    };
+    let gpu = GpuKernels::new(Arc::clone(&ctx));
+    let (Ok(gx), Ok(gy)) = (ctx.upload(&x), ctx.upload(&y)) else {
+        println!("  gpu: could not upload {LEN} values, skipped");
+        return;
+    };
+    let mut timings = Vec::new();
+    for _ in 0..5 {
+        let mut rec = ctx.record_timed();
+        let axpy = gpu
+            .record_axpy(&mut rec, 1e-3, &gx, &gy)
+            .and_then(|()| rec.submit_and_wait());
+        let mut rec = ctx.record_timed();
+        let reduce = gpu
+            .record_reduce(&mut rec, ReduceOp::Sum, &gx)
+            .and_then(|_result| rec.submit_and_wait());
+        match (axpy, reduce) {
+            (Ok(a), Ok(r)) => timings.push((a, r)),
+            (Err(e), _) | (_, Err(e)) => {
+                println!("  gpu: {e}");
+                return;
+            }
+        }
+    }
+    timings.sort_by_key(|(a, _)| a.duration);
+    let (axpy, _) = timings[timings.len() / 2];
+    timings.sort_by_key(|(_, r)| r.duration);
+    let (_, reduce) = timings[timings.len() / 2];
+    println!("on the GPU, device-resident ({}):", ctx.adapter().name);
+    println!(
+        "  axpy  {:>12}  ({axpy})",
+        gb_per_s(12 * LEN, axpy.duration)
+    );
+    println!(
+        "  sum   {:>12}  ({reduce})",
+        gb_per_s(4 * LEN, reduce.duration)
+    );
+    if ctx.adapter().is_software() {
+        println!(
+            "  (a software adapter: these numbers are CPU numbers, shown for correctness only)"
+        );
+    }
 }

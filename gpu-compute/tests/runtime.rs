@@ -58,11 +58,20 @@ fn steady_loop_creates_no_buffers_and_compiles_nothing_after_warmup() {
     }
     let pool_after = ctx.pool_stats();
     let pipes_after = ctx.pipeline_stats();
-    assert_eq!(pool_after.created, pool_before.created, "new buffers after warm-up");
+    assert_eq!(
+        pool_after.created, pool_before.created,
+        "new buffers after warm-up"
+    );
     assert!(pool_after.reused > pool_before.reused);
     assert_eq!(pool_after.bytes_held, pool_before.bytes_held);
-    assert_eq!(pipes_after.misses, pipes_before.misses, "recompiled after warm-up");
-    assert!(pipes_after.hits > pipes_before.hits, "100% hits after warm-up");
+    assert_eq!(
+        pipes_after.misses, pipes_before.misses,
+        "recompiled after warm-up"
+    );
+    assert!(
+        pipes_after.hits > pipes_before.hits,
+        "100% hits after warm-up"
+    );
 
     // Everything in the pool is free between frames; trimming releases it.
     assert_eq!(pool_after.bytes_free, pool_after.bytes_held);
@@ -83,14 +92,21 @@ fn buffers_past_the_device_limit_are_refused_before_wgpu() {
     let too_many = (limit / 4 + 1) as usize;
     let err = ctx.alloc::<f32>(too_many).unwrap_err();
     match err {
-        Error::BufferTooLarge { requested, limit: l, .. } => {
+        Error::BufferTooLarge {
+            requested,
+            limit: l,
+            ..
+        } => {
             assert_eq!(requested, too_many as u64 * 4);
             assert_eq!(l, limit);
         }
         other => panic!("expected BufferTooLarge, got {other}"),
     }
     // Overflowing byte counts are refused too, not wrapped.
-    assert!(matches!(ctx.alloc::<u64>(usize::MAX), Err(Error::BufferTooLarge { .. })));
+    assert!(matches!(
+        ctx.alloc::<u64>(usize::MAX),
+        Err(Error::BufferTooLarge { .. })
+    ));
     assert_eq!(ctx.pool_stats().created, created, "no buffer was created");
 }
 
@@ -138,8 +154,14 @@ fn readback_lengths_must_match() {
     };
     let b = ctx.upload(&[1.0f32, 2.0, 3.0]).unwrap();
     let mut short = [0.0f32; 2];
-    assert!(matches!(ctx.read(&b, &mut short), Err(Error::LengthMismatch { .. })));
-    assert!(matches!(ctx.write(&b, &[0.0; 4]), Err(Error::LengthMismatch { .. })));
+    assert!(matches!(
+        ctx.read(&b, &mut short),
+        Err(Error::LengthMismatch { .. })
+    ));
+    assert!(matches!(
+        ctx.write(&b, &[0.0; 4]),
+        Err(Error::LengthMismatch { .. })
+    ));
     // Odd byte lengths round-trip exactly (padding never leaks in).
     let odd = ctx.upload(&[1u8, 2, 3, 4, 5, 6, 7]).unwrap();
     let mut out = [0u8; 7];
@@ -201,7 +223,11 @@ fn timed_recordings_label_their_source() {
         TimingSource::WallClock
     };
     assert_eq!(timing.source, expected);
-    assert!(timing.to_string().contains(if ctx.has_timestamps() { "timestamps" } else { "wall clock" }));
+    assert!(timing.to_string().contains(if ctx.has_timestamps() {
+        "timestamps"
+    } else {
+        "wall clock"
+    }));
     let mut out = vec![0.0f32; 1 << 16];
     ctx.read(&y, &mut out).unwrap();
     assert!(out.iter().all(|&v| v == 3.0));
@@ -237,7 +263,11 @@ fn unmatched_adapter_name_is_an_error_listing_the_adapters() {
         return;
     }
     let status = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "unmatched_adapter_name_is_an_error_listing_the_adapters", "--nocapture"])
+        .args([
+            "--exact",
+            "unmatched_adapter_name_is_an_error_listing_the_adapters",
+            "--nocapture",
+        ])
         .env("VIVACE_TEST_CHILD", "1")
         .env("WGPU_ADAPTER_NAME", "no-such-adapter")
         .status()

@@ -189,7 +189,7 @@ pub fn kernel_chain<'a>(
         })];
     for level in [SimdLevel::Avx512, SimdLevel::Avx2Fma, SimdLevel::Sse41] {
         let kind = BackendKind::Simd(level);
-        if level == SimdLevel::Avx512 {
+        if level == SimdLevel::Avx512 && level.is_available() {
             // No AVX-512 kernels here (yet); keep the reason visible.
             chain.push(Candidate::new(kind, move || {
                 Err(Unavailable::new(
