@@ -1,11 +1,37 @@
 /*!
-Frame statistics, adaptive quality and backend governors, a performance monitor and a deterministic load simulator.
+Frame statistics, adaptive quality and backend governors, a performance
+monitor, and a deterministic simulator to judge governors by.
 
-**Status: planned.** This crate holds no code yet; its design and
-acceptance criteria are tracked in issue #8. It is part of the workspace
-now so that its name, folder and place in the dependency graph are fixed:
-like every vivace domain crate it will depend on `vivace-backend`, offer
-scalar, SIMD and GPU kernels chosen at run time, and never depend on
-another domain crate.
+Interactive programs have a frame budget (16.7 ms at 60 FPS). When the
+load grows, something has to give: particle count, animation detail, render
+scale. This crate decides *how much*, from measured frame times:
+
+- [`FrameStats`]: a fixed-capacity ring of frame times with mean, EWMA,
+  percentiles and FPS; bad samples are rejected or clamped and counted.
+- [`Governor`]s: [`StepGovernor`] is the origin's fixed-step rule, kept as a
+  baseline; [`BudgetGovernor`] (the default) aims under the budget with
+  headroom, drops fast, rises slowly, ignores lone hitches, waits out a
+  deadband and cooldowns, and learns a [`CostModel`] of frame time against
+  quality so it can jump straight to the quality that fits.
+- [`sim`]: a seeded simulator (`frame = fixed + variable × cost(q)`, noise,
+  hitches, load steps, vsync) with scores against an oracle that knows the
+  load, and standard scenarios.
+
+# Design
+
+Governors see nothing but frame times: they are pure state machines with
+no clock, no allocation per frame and no I/O, so they are cheap (well under
+a microsecond per frame) and fully reproducible in the simulator.
 */
 #![deny(missing_docs)]
+
+mod error;
+mod governor;
+mod model;
+pub mod sim;
+mod stats;
+
+pub use error::Error;
+pub use governor::{BudgetConfig, BudgetGovernor, Governor, QualityBounds, StepGovernor};
+pub use model::CostModel;
+pub use stats::{FrameStats, SampleOutcome};
