@@ -13,6 +13,13 @@ scale. This crate decides *how much*, from measured frame times:
   headroom, drops fast, rises slowly, ignores lone hitches, waits out a
   deadband and cooldowns, and learns a [`CostModel`] of frame time against
   quality so it can jump straight to the quality that fits.
+- [`QualityMap`]: quality → named knobs (particle count, render scale, …)
+  with curves and steps, notifying only when a knob really changes.
+- [`BackendGovernor`]: moves a workload between backends (SIMD for small
+  sizes, GPU for large) from calibration and live timings, with hysteresis.
+- [`PerformanceMonitor`]: frame time, FPS, quality, worker-pool tasks/s
+  and latency, GPU latency and a bottleneck verdict, as text or (with the
+  `serde` feature) JSON.
 - [`sim`]: a seeded simulator (`frame = fixed + variable × cost(q)`, noise,
   hitches, load steps, vsync) with scores against an oracle that knows the
   load, and standard scenarios.
@@ -25,13 +32,19 @@ a microsecond per frame) and fully reproducible in the simulator.
 */
 #![deny(missing_docs)]
 
+mod backend_governor;
 mod error;
 mod governor;
+mod knobs;
 mod model;
+mod monitor;
 pub mod sim;
 mod stats;
 
+pub use backend_governor::{BackendGovernor, BackendGovernorConfig};
 pub use error::Error;
 pub use governor::{BudgetConfig, BudgetGovernor, Governor, QualityBounds, StepGovernor};
+pub use knobs::{Curve, Knob, KnobChange, QualityMap};
 pub use model::CostModel;
+pub use monitor::{Bottleneck, PerformanceMonitor, PerformanceReport};
 pub use stats::{FrameStats, SampleOutcome};
