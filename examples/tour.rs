@@ -104,6 +104,62 @@ fn main() {
     println!("\nthis run: VIVACE_BACKEND={preference}");
 
     generic_kernels(preference);
+    governors();
+}
+
+/// vivace-perf-adapt: the default governor against the origin's step rule
+/// on the standard simulated scenarios.
+fn governors() {
+    use vivace_perf_adapt::sim::{Scenario, simulate};
+    use vivace_perf_adapt::{BudgetConfig, BudgetGovernor, QualityBounds, StepGovernor};
+
+    println!(
+        "\n== vivace-perf-adapt: quality governors on simulated loads (60 FPS, 600 frames) =="
+    );
+    println!(
+        "{:<10} {:<8} {:>8} {:>8} {:>8} {:>9} {:>10} {:>9}",
+        "scenario", "governor", "over %", "oracle%", "p99 ms", "quality", "reversals", "settle"
+    );
+    for scenario in Scenario::standard() {
+        let config = BudgetConfig::new(scenario.target_fps);
+        let mut default = BudgetGovernor::new(config).unwrap_or_else(|e| exit_usage(e));
+        let mut step = StepGovernor::new(scenario.target_fps).unwrap_or_else(|e| exit_usage(e));
+        for (name, scores) in [
+            (
+                "default",
+                simulate(
+                    &scenario,
+                    &mut default,
+                    config.headroom,
+                    QualityBounds::default(),
+                )
+                .scores,
+            ),
+            (
+                "step",
+                simulate(
+                    &scenario,
+                    &mut step,
+                    config.headroom,
+                    QualityBounds::default(),
+                )
+                .scores,
+            ),
+        ] {
+            println!(
+                "{:<10} {:<8} {:>8.1} {:>8.1} {:>8.2} {:>9.3} {:>10} {:>9}",
+                scenario.name,
+                name,
+                scores.over_budget_pct,
+                scores.oracle_over_budget_pct,
+                scores.p99_ms,
+                scores.mean_quality,
+                scores.reversals,
+                format!("{:?}", scores.settle_frames),
+            );
+        }
+    }
+    println!("(quality is the mean; the oracle knows the load and keeps the same 10% headroom)");
 }
 
 /// vivace-gpu-compute: axpy and sum on the chosen CPU/GPU backend, and on

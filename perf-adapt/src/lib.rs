@@ -47,4 +47,4 @@ pub use governor::{BudgetConfig, BudgetGovernor, Governor, QualityBounds, StepGo
 pub use knobs::{Curve, Knob, KnobChange, QualityMap};
 pub use model::CostModel;
 pub use monitor::{Bottleneck, PerformanceMonitor, PerformanceReport};
-pub use stats::{FrameStats, SampleOutcome};
+pub use stats::{FrameStats, FrameSummary, SampleOutcome};

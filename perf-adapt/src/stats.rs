@@ -179,21 +179,46 @@ impl FrameStats {
     }
 
     /// The `p`-th percentile (0–100, nearest rank) of the held samples; 0
-    /// when empty. Sorts a preallocated copy: no allocation.
+    /// when empty. Selects in a preallocated copy (O(n), no allocation).
     pub fn percentile(&mut self, p: f64) -> f64 {
         if self.len == 0 {
             return 0.0;
         }
         self.scratch.clear();
         self.scratch.extend_from_slice(&self.ring[..self.len]);
-        self.scratch.sort_unstable_by(f64::total_cmp);
-        let p = if p.is_nan() {
-            50.0
-        } else {
-            p.clamp(0.0, 100.0)
-        };
-        let rank = ((p / 100.0) * self.len as f64).ceil() as usize;
-        self.scratch[rank.clamp(1, self.len) - 1]
+        let index = nearest_rank(p, self.len);
+        *self.scratch.select_nth_unstable_by(index, f64::total_cmp).1
+    }
+
+    /// Mean, EWMA, p50/p95/p99 and FPS at once (nested selections in one
+    /// preallocated copy): the cheapest way to read several percentiles.
+    pub fn summary(&mut self) -> FrameSummary {
+        let (mut p50, mut p95, mut p99) = (0.0, 0.0, 0.0);
+        if self.len > 0 {
+            self.scratch.clear();
+            self.scratch.extend_from_slice(&self.ring[..self.len]);
+            // Select the highest rank first; each lower one then only
+            // needs the part left of it.
+            let (i50, i95, i99) = (
+                nearest_rank(50.0, self.len),
+                nearest_rank(95.0, self.len),
+                nearest_rank(99.0, self.len),
+            );
+            let values = &mut self.scratch[..];
+            p99 = *values.select_nth_unstable_by(i99, f64::total_cmp).1;
+            let below = &mut values[..=i99];
+            p95 = *below.select_nth_unstable_by(i95, f64::total_cmp).1;
+            let below = &mut below[..=i95];
+            p50 = *below.select_nth_unstable_by(i50, f64::total_cmp).1;
+        }
+        FrameSummary {
+            mean_ms: self.mean(),
+            ewma_ms: self.ewma(),
+            p50_ms: p50,
+            p95_ms: p95,
+            p99_ms: p99,
+            fps: self.fps(),
+        }
     }
 
     /// Median frame time.
@@ -220,6 +245,35 @@ impl FrameStats {
     pub fn clamped(&self) -> u64 {
         self.clamped
     }
+}
+
+/// Index of the nearest-rank `p`-th percentile among `len` sorted values.
+fn nearest_rank(p: f64, len: usize) -> usize {
+    let p = if p.is_nan() {
+        50.0
+    } else {
+        p.clamp(0.0, 100.0)
+    };
+    let rank = ((p / 100.0) * len as f64).ceil() as usize;
+    rank.clamp(1, len) - 1
+}
+
+/// Several statistics of a [`FrameStats`] at once.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct FrameSummary {
+    /// Mean frame time, ms.
+    pub mean_ms: f64,
+    /// EWMA frame time, ms.
+    pub ewma_ms: f64,
+    /// Median, ms.
+    pub p50_ms: f64,
+    /// 95th percentile, ms.
+    pub p95_ms: f64,
+    /// 99th percentile, ms.
+    pub p99_ms: f64,
+    /// Frames per second from the mean.
+    pub fps: f64,
 }
 
 #[cfg(test)]
@@ -311,6 +365,9 @@ mod tests {
                 sorted.sort_by(f64::total_cmp);
                 let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
                 prop_assert_eq!(s.percentile(p), sorted[rank.clamp(1, sorted.len()) - 1]);
+                let summary = s.summary();
+                prop_assert_eq!(summary.p99_ms, s.percentile(99.0));
+                prop_assert_eq!(summary.p50_ms, s.percentile(50.0));
             }
         }
     }
