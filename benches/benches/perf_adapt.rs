@@ -19,7 +19,7 @@ use vivace_perf_adapt::{
 /// A frame-time pattern with noise-like wobble and a hitch every 97 frames.
 fn frame_ms(i: u64, q: f64) -> f64 {
     let wobble = ((i.wrapping_mul(2_654_435_761) >> 16) % 1000) as f64 / 1000.0 - 0.5;
-    3.0 + 20.0 * q * (1.0 + 0.05 * wobble) + if i % 97 == 0 { 30.0 } else { 0.0 }
+    3.0 + 20.0 * q * (1.0 + 0.05 * wobble) + if i.is_multiple_of(97) { 30.0 } else { 0.0 }
 }
 
 fn benches(c: &mut Criterion) {

@@ -42,6 +42,7 @@ pub fn private_context(test: &str) -> Option<GpuContext> {
 pub struct Rng(pub u64);
 
 impl Rng {
+    /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
@@ -53,12 +54,15 @@ impl Rng {
     pub fn f32(&mut self) -> f32 {
         (self.next_u64() >> 40) as f32 / (1u64 << 23) as f32 - 1.0
     }
+    /// `n` values in [-100, 100).
     pub fn f32s(&mut self, n: usize) -> Vec<f32> {
         (0..n).map(|_| self.f32() * 100.0).collect()
     }
+    /// `n` arbitrary `u32`s.
     pub fn u32s(&mut self, n: usize) -> Vec<u32> {
         (0..n).map(|_| self.next_u64() as u32).collect()
     }
+    /// `n` arbitrary bytes.
     pub fn bytes(&mut self, n: usize) -> Vec<u8> {
         (0..n).map(|_| self.next_u64() as u8).collect()
     }
