@@ -454,7 +454,7 @@ mod tests {
         let (x, y) = workgroup_grid(1 << 26, 65_535).unwrap();
         assert!(u64::from(x) * u64::from(y) >= 1 << 26);
         assert!(u64::from(x) * u64::from(y - 1) < 1 << 26);
-        assert_eq!(workgroup_grid(10, 3).unwrap(), (3, 4));
+        assert_eq!(workgroup_grid(10, 4).unwrap(), (4, 3));
     }
 
     #[test]
