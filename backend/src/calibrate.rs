@@ -1,8 +1,10 @@
 //! Calibration: time every available candidate and keep the fastest.
 
 use std::fmt;
+use std::ops::ControlFlow;
 use std::time::Duration;
 
+use crate::select::{nothing_available, walk};
 use crate::{Backend, BackendKind, Candidate, Preference, SelectError, Unavailable};
 
 /// A monotonic clock: time since some fixed point.
@@ -83,9 +85,17 @@ impl Calibrator {
     pub fn time<T: Backend>(
         &self,
         backend: &mut T,
-        mut workload: impl FnMut(&mut T),
+        workload: impl FnMut(&mut T),
     ) -> Result<Timing, CalibrateError> {
-        let clock = self.clock()?;
+        Ok(self.time_with(self.clock()?, backend, workload))
+    }
+
+    fn time_with<T: Backend>(
+        &self,
+        clock: Clock,
+        backend: &mut T,
+        mut workload: impl FnMut(&mut T),
+    ) -> Timing {
         for _ in 0..self.warmup_runs {
             workload(backend);
         }
@@ -96,13 +106,13 @@ impl Calibrator {
             runs.push(clock().saturating_sub(start));
         }
         runs.sort_unstable();
-        Ok(Timing {
+        Timing {
             kind: backend.kind(),
             name: backend.name(),
             median: median(&runs),
             min: runs[0],
             max: runs[runs.len() - 1],
-        })
+        }
     }
 
     /// Builds every candidate that `preference` admits, times each on
@@ -117,47 +127,25 @@ impl Calibrator {
         chain: impl IntoIterator<Item = Candidate<'a, T>>,
         mut workload: impl FnMut(&mut T),
     ) -> Result<Calibration<T>, CalibrateError> {
-        let mut skipped = Vec::new();
-        let mut tried = Vec::new();
+        let clock = self.clock()?;
         let mut timings = Vec::new();
         let mut fastest: Option<(T, Duration)> = None;
-        for candidate in chain {
-            let kind = candidate.kind();
-            if !preference.admits(kind) {
-                skipped.push(Unavailable::new(
-                    kind,
-                    format!("excluded by preference {preference}"),
-                ));
-                continue;
-            }
-            let mut backend = match candidate.build() {
-                Ok(backend) => backend,
-                Err(why) => {
-                    tried.push(why.clone());
-                    skipped.push(why);
-                    continue;
-                }
-            };
-            let timing = self.time(&mut backend, &mut workload)?;
+        let (skipped, tried) = walk(preference, chain, |_, mut backend| {
+            let timing = self.time_with(clock, &mut backend, &mut workload);
             let median = timing.median;
             timings.push(timing);
             if fastest.as_ref().is_none_or(|(_, best)| median < *best) {
                 fastest = Some((backend, median));
             }
-        }
+            ControlFlow::Continue(())
+        });
         match fastest {
             Some((fastest, _)) => Ok(Calibration {
                 fastest,
                 timings,
                 skipped,
             }),
-            None if preference.is_forced() => {
-                Err(CalibrateError::Select(SelectError::ForcedUnavailable {
-                    preference,
-                    tried,
-                }))
-            }
-            None => Err(CalibrateError::Select(SelectError::NoneAvailable { tried })),
+            None => Err(CalibrateError::Select(nothing_available(preference, tried))),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Selection along a fallback chain.
 
 use std::fmt;
+use std::ops::ControlFlow;
 
 use crate::{BackendKind, Preference};
 
@@ -172,6 +173,31 @@ pub fn select<'a, T>(
     preference: Preference,
     chain: impl IntoIterator<Item = Candidate<'a, T>>,
 ) -> Result<Selection<T>, SelectError> {
+    let mut chosen = None;
+    let (skipped, tried) = walk(preference, chain, |kind, backend| {
+        chosen = Some((kind, backend));
+        ControlFlow::Break(())
+    });
+    match chosen {
+        Some((kind, backend)) => Ok(Selection {
+            backend,
+            kind,
+            preference,
+            skipped,
+        }),
+        None => Err(nothing_available(preference, tried)),
+    }
+}
+
+/// Walks `chain` under `preference`, handing every candidate that is
+/// admitted and builds to `on_built` until it breaks. Returns the skipped
+/// candidates (excluded or failed, with reasons) and, of those, the ones
+/// that were admitted but failed to build.
+pub(crate) fn walk<'a, T>(
+    preference: Preference,
+    chain: impl IntoIterator<Item = Candidate<'a, T>>,
+    mut on_built: impl FnMut(BackendKind, T) -> ControlFlow<()>,
+) -> (Vec<Unavailable>, Vec<Unavailable>) {
     let mut skipped = Vec::new();
     let mut tried = Vec::new();
     for candidate in chain {
@@ -185,12 +211,9 @@ pub fn select<'a, T>(
         }
         match candidate.build() {
             Ok(backend) => {
-                return Ok(Selection {
-                    backend,
-                    kind,
-                    preference,
-                    skipped,
-                });
+                if on_built(kind, backend).is_break() {
+                    break;
+                }
             }
             Err(why) => {
                 tried.push(why.clone());
@@ -198,11 +221,16 @@ pub fn select<'a, T>(
             }
         }
     }
-    Err(if preference.is_forced() {
+    (skipped, tried)
+}
+
+/// The error for a walk that built nothing.
+pub(crate) fn nothing_available(preference: Preference, tried: Vec<Unavailable>) -> SelectError {
+    if preference.is_forced() {
         SelectError::ForcedUnavailable { preference, tried }
     } else {
         SelectError::NoneAvailable { tried }
-    })
+    }
 }
 
 #[cfg(test)]

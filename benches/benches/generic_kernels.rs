@@ -17,7 +17,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{
+    BenchmarkGroup, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main,
+};
 use vivace_benches::random_f32;
 use vivace_gpu_compute::kernels::{
     GenericKernels, GpuKernels, ReduceOp, ScalarKernels, SimdKernels,
@@ -112,12 +115,19 @@ impl Gpu {
     }
 }
 
-fn axpy(c: &mut Criterion, gpu: &Option<Gpu>) {
-    let mut group = c.benchmark_group("axpy");
+/// A group with short runs: the sweep is wide, and each point is a median
+/// of 10 samples.
+fn short_group<'c>(c: &'c mut Criterion, name: &str) -> BenchmarkGroup<'c, WallTime> {
+    let mut group = c.benchmark_group(name);
     group
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2))
         .sample_size(10);
+    group
+}
+
+fn axpy(c: &mut Criterion, gpu: &Option<Gpu>) {
+    let mut group = short_group(c, "axpy");
     for n in sizes() {
         group.throughput(Throughput::Bytes(12 * n as u64));
         let x = random_f32(n, 1);
@@ -140,11 +150,7 @@ fn axpy(c: &mut Criterion, gpu: &Option<Gpu>) {
 }
 
 fn reduce(c: &mut Criterion, gpu: &Option<Gpu>) {
-    let mut group = c.benchmark_group("reduce_sum");
-    group
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .sample_size(10);
+    let mut group = short_group(c, "reduce_sum");
     for n in sizes() {
         group.throughput(Throughput::Bytes(4 * n as u64));
         let x = random_f32(n, 3);
@@ -170,11 +176,7 @@ fn reduce(c: &mut Criterion, gpu: &Option<Gpu>) {
 }
 
 fn scan(c: &mut Criterion, gpu: &Option<Gpu>) {
-    let mut group = c.benchmark_group("inclusive_scan_u32");
-    group
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .sample_size(10);
+    let mut group = short_group(c, "inclusive_scan_u32");
     for n in sizes() {
         group.throughput(Throughput::Bytes(8 * n as u64));
         let input: Vec<u32> = random_f32(n, 4)
@@ -199,11 +201,7 @@ fn scan(c: &mut Criterion, gpu: &Option<Gpu>) {
 }
 
 fn histogram(c: &mut Criterion, gpu: &Option<Gpu>) {
-    let mut group = c.benchmark_group("histogram_u8");
-    group
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .sample_size(10);
+    let mut group = short_group(c, "histogram_u8");
     for n in sizes() {
         group.throughput(Throughput::Bytes(n as u64));
         // Image-like bytes: smooth with noise, so some bins are hot.

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use bytemuck::Pod;
 
 use crate::pool::{BufferRole, PooledBuffer};
-use crate::recording::copy_mapped;
+use crate::recording::{copy_mapped, poll_error};
 use crate::{Error, GpuBuffer, GpuContext, Recording, Result};
 
 const IDLE: u8 = 0;
@@ -133,9 +133,7 @@ impl<T: Pod> ReadbackRing<T> {
         self.ctx
             .device()
             .poll(wgpu::PollType::Poll)
-            .map_err(|e| Error::Poll {
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| poll_error(&self.ctx, e))?;
         self.take_ready(out)
     }
 
@@ -146,9 +144,7 @@ impl<T: Pod> ReadbackRing<T> {
             self.ctx
                 .device()
                 .poll(wgpu::PollType::wait_indefinitely())
-                .map_err(|e| Error::Poll {
-                    reason: e.to_string(),
-                })?;
+                .map_err(|e| poll_error(&self.ctx, e))?;
         }
         self.take_ready(out)
     }

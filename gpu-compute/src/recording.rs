@@ -390,9 +390,20 @@ fn wait(ctx: &GpuContext, index: wgpu::SubmissionIndex) -> Result<()> {
             timeout: None,
         })
         .map(drop)
-        .map_err(|e| Error::Poll {
-            reason: e.to_string(),
-        })
+        .map_err(|e| poll_error(ctx, e))
+}
+
+/// A failed wait is often a lost device whose submission never happened;
+/// one plain poll lets wgpu run its device-lost callback, so the error says
+/// so instead of blaming the wait.
+pub(crate) fn poll_error(ctx: &GpuContext, error: wgpu::PollError) -> Error {
+    let _ = ctx.device().poll(wgpu::PollType::Poll);
+    match ctx.check_health() {
+        Err(lost @ Error::DeviceLost { .. }) => lost,
+        _ => Error::Poll {
+            reason: error.to_string(),
+        },
+    }
 }
 
 /// Maps the start of `buffer`, copies `out.len()` bytes out, unmaps.
@@ -406,9 +417,7 @@ pub(crate) fn map_and_copy(ctx: &GpuContext, buffer: &wgpu::Buffer, out: &mut [u
     });
     ctx.device()
         .poll(wgpu::PollType::wait_indefinitely())
-        .map_err(|e| Error::Poll {
-            reason: e.to_string(),
-        })?;
+        .map_err(|e| poll_error(ctx, e))?;
     receiver
         .recv()
         .map_err(|_| Error::Map {

@@ -274,3 +274,20 @@ fn unmatched_adapter_name_is_an_error_listing_the_adapters() {
         .unwrap();
     assert!(status.success());
 }
+
+#[test]
+fn a_lost_device_is_a_typed_error_on_the_next_call() {
+    let Some(ctx) = private_context("a_lost_device_is_a_typed_error") else {
+        return;
+    };
+    let before = ctx.upload(&[1.0f32; 16]).unwrap();
+    ctx.device().destroy();
+    let mut out = [0.0f32; 16];
+    let err = ctx.read(&before, &mut out).unwrap_err();
+    assert!(matches!(err, Error::DeviceLost { .. }), "{err}");
+    assert!(
+        matches!(ctx.check_health(), Err(Error::DeviceLost { .. })),
+        "lost is remembered: first {err}, then {:?}",
+        ctx.check_health()
+    );
+}
