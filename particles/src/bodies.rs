@@ -50,7 +50,7 @@ impl Bodies {
     /// Bodies from a list, validated (finite values, mass ≥ 0).
     pub fn from_bodies(list: &[Body]) -> Result<Self, Error> {
         let mut bodies = Bodies::with_capacity(list.len());
-        for b in list {
+        for b in list.iter() {
             bodies.push(*b);
         }
         bodies.validate()?;
@@ -130,6 +130,99 @@ impl Bodies {
             }
         }
         Ok(())
+    }
+}
+
+impl Bodies {
+    /// The CSV header [`Bodies::from_csv`] expects and [`Bodies::to_csv`] writes.
+    pub const CSV_HEADER: &'static str = "x,y,z,vx,vy,vz,m";
+
+    /// Parses `x,y,z,vx,vy,vz,m` rows after that header line (blank lines
+    /// ignored). Errors name the 1-based line: wrong field count, a field
+    /// that is not a number, NaN or infinity, a negative mass.
+    pub fn from_csv(text: &str) -> Result<Self, Error> {
+        let mut lines = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty());
+        let Some((index, header)) = lines.next() else {
+            return Err(Error::Csv {
+                line: 1,
+                reason: format!("empty file: expected the header `{}`", Self::CSV_HEADER),
+            });
+        };
+        let columns: Vec<&str> = header.split(',').map(str::trim).collect();
+        if columns.join(",") != Self::CSV_HEADER {
+            return Err(Error::Csv {
+                line: index + 1,
+                reason: format!(
+                    "expected the header `{}`, got `{}`",
+                    Self::CSV_HEADER,
+                    header.trim()
+                ),
+            });
+        }
+        let mut bodies = Bodies::default();
+        for (index, line) in lines {
+            let line_no = index + 1;
+            let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+            if fields.len() != 7 {
+                return Err(Error::Csv {
+                    line: line_no,
+                    reason: format!("expected 7 fields, got {}", fields.len()),
+                });
+            }
+            let mut values = [0.0f32; 7];
+            for (k, (field, value)) in fields.iter().zip(values.iter_mut()).enumerate() {
+                let name = columns[k];
+                *value = field.parse().map_err(|_| Error::Csv {
+                    line: line_no,
+                    reason: format!("{name} `{field}` is not a number"),
+                })?;
+                if !value.is_finite() {
+                    return Err(Error::Csv {
+                        line: line_no,
+                        reason: format!("{name} must be finite, got `{field}`"),
+                    });
+                }
+            }
+            if values[6] < 0.0 {
+                return Err(Error::Csv {
+                    line: line_no,
+                    reason: format!("mass must be >= 0, got {}", values[6]),
+                });
+            }
+            bodies.push(Body {
+                pos: [values[0], values[1], values[2]],
+                vel: [values[3], values[4], values[5]],
+                mass: values[6],
+            });
+        }
+        if bodies.is_empty() {
+            return Err(Error::Csv {
+                line: index + 2,
+                reason: "no bodies after the header".into(),
+            });
+        }
+        Ok(bodies)
+    }
+
+    /// The bodies as CSV with [`Bodies::CSV_HEADER`], full f32 precision
+    /// (values round-trip exactly).
+    pub fn to_csv(&self) -> String {
+        let mut out = String::with_capacity(64 * (self.len() + 1));
+        out.push_str(Self::CSV_HEADER);
+        out.push('\n');
+        for i in 0..self.len() {
+            let b = self.get(i);
+            let row = [
+                b.pos[0], b.pos[1], b.pos[2], b.vel[0], b.vel[1], b.vel[2], b.mass,
+            ];
+            let fields: Vec<String> = row.iter().map(|v| format!("{v:?}")).collect();
+            out.push_str(&fields.join(","));
+            out.push('\n');
+        }
+        out
     }
 }
 

@@ -30,6 +30,14 @@ pub enum Error {
         /// Given length.
         actual: usize,
     },
+    /// A bodies CSV has a malformed line.
+    #[error("line {line}: {reason}")]
+    Csv {
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
     /// The GPU backend failed.
     #[error("gpu: {0}")]
     Gpu(String),

@@ -150,7 +150,10 @@ impl ParticleField {
     }
 
     /// Advances the field to `time` (animation modes) or by `dt` (physics),
-    /// in parallel chunks of at least [`MIN_CHUNK`]. Allocates nothing.
+    /// in parallel chunks of at least [`MIN_CHUNK`]. Allocates nothing when
+    /// run inside the rayon pool (a frame loop in `ThreadPool::install`,
+    /// after each worker has stolen once); from a thread outside the pool,
+    /// rayon's global injector allocates one small block per 63 calls.
     pub fn update(&mut self, params: &FieldParams, time: f32, dt: f32) -> Result<(), Error> {
         params.validate()?;
         if !time.is_finite() {

@@ -26,6 +26,8 @@ mod diagnostics;
 mod direct;
 mod error;
 pub mod field;
+#[cfg(feature = "gpu")]
+mod gpu;
 pub mod ic;
 mod integrator;
 
@@ -34,17 +36,36 @@ pub use bodies::{Accelerations, Bodies, Body};
 pub use diagnostics::Diagnostics;
 pub use direct::{Gravity, GravityKernel, ScalarDirect, SimdDirect, ThreadedScalarDirect};
 pub use error::Error;
+#[cfg(feature = "gpu")]
+pub use gpu::GpuDirect;
 pub use integrator::Simulation;
 
 use vivace_backend::{BackendKind, Candidate, Preference, SelectError, Selection, select};
 
-/// The direct-sum chain: SIMD × all cores (best level first), then scalar ×
-/// all cores. (The GPU kernel joins the chain with the `gpu` feature.)
+/// Bodies from which the GPU is tried first under `Auto`: below this the
+/// per-step upload, dispatch and readback cost more than the CPU's sum.
+pub const GPU_MIN_BODIES: usize = 8192;
+
+/// The direct-sum chain for `n` bodies: GPU (with the `gpu` feature; under
+/// `Auto` only from [`GPU_MIN_BODIES`]), SIMD × all cores (best level first),
+/// then scalar × all cores.
 pub fn select_direct(
     preference: Preference,
+    n: usize,
 ) -> Result<Selection<Box<dyn GravityKernel>>, SelectError> {
-    use vivace_backend::SimdLevel;
+    use vivace_backend::{SimdLevel, Unavailable};
     let mut chain: Vec<Candidate<'_, Box<dyn GravityKernel>>> = Vec::new();
+    chain.push(Candidate::new(BackendKind::Gpu, move || {
+        if !preference.is_forced() && n < GPU_MIN_BODIES {
+            return Err(Unavailable::new(
+                BackendKind::Gpu,
+                format!(
+                    "{n} bodies is too few to pay for GPU transfers (auto uses it from {GPU_MIN_BODIES})"
+                ),
+            ));
+        }
+        gpu_candidate()
+    }));
     for level in [SimdLevel::Avx2Fma, SimdLevel::Sse41] {
         chain.push(Candidate::new(BackendKind::Simd(level), move || {
             SimdDirect::threaded(level).map(|k| Box::new(k) as Box<dyn GravityKernel>)
@@ -54,4 +75,17 @@ pub fn select_direct(
         Ok(Box::new(ThreadedScalarDirect) as Box<dyn GravityKernel>)
     }));
     select(preference, chain)
+}
+
+#[cfg(feature = "gpu")]
+fn gpu_candidate() -> Result<Box<dyn GravityKernel>, vivace_backend::Unavailable> {
+    GpuDirect::shared().map(|k| Box::new(k) as Box<dyn GravityKernel>)
+}
+
+#[cfg(not(feature = "gpu"))]
+fn gpu_candidate() -> Result<Box<dyn GravityKernel>, vivace_backend::Unavailable> {
+    Err(vivace_backend::Unavailable::new(
+        BackendKind::Gpu,
+        "vivace-particles was built without its `gpu` feature",
+    ))
 }

@@ -125,7 +125,7 @@ proptest! {
 #[test]
 fn plummer_energy_drift_stays_below_1e_minus_3_over_1000_steps() {
     let bodies = ic::plummer(1000, 42).unwrap();
-    let kernel = select_direct(vivace_backend::Preference::Auto)
+    let kernel = select_direct(vivace_backend::Preference::Auto, 1000)
         .unwrap()
         .backend;
     let initial = bodies.clone();
@@ -252,4 +252,67 @@ fn initial_conditions_are_reproducible_and_centred() {
     // The disc rotates counter-clockwise about +z.
     let disc = ic::rotating_disc(500, 3).unwrap();
     assert!(vivace_particles::Diagnostics::measure(&disc, 1.0, 0.05).angular_momentum[2] > 0.0);
+}
+
+#[test]
+fn csv_round_trips_and_names_bad_lines() {
+    let bodies = ic::plummer(50, 8).unwrap();
+    let text = bodies.to_csv();
+    assert_eq!(Bodies::from_csv(&text).unwrap(), bodies);
+    let cases = [
+        ("", 1, "empty"),
+        ("x,y,z\n", 1, "header"),
+        ("x,y,z,vx,vy,vz,m\n1,2,3,4,5,6\n", 2, "7 fields"),
+        (
+            "x,y,z,vx,vy,vz,m\n1,2,3,4,5,6,1\n1,2,oops,4,5,6,1\n",
+            3,
+            "not a number",
+        ),
+        ("x,y,z,vx,vy,vz,m\n1,2,NaN,4,5,6,1\n", 2, "finite"),
+        ("x,y,z,vx,vy,vz,m\n\n1,2,3,4,5,6,-1\n", 3, "mass"),
+        ("x,y,z,vx,vy,vz,m\n", 2, "no bodies"),
+    ];
+    for (text, line, words) in cases {
+        match Bodies::from_csv(text) {
+            Err(vivace_particles::Error::Csv { line: l, reason }) => {
+                assert_eq!(l, line, "{text:?}: {reason}");
+                assert!(reason.contains(words), "{text:?}: {reason}");
+            }
+            other => panic!("{text:?}: expected a CSV error, got {other:?}"),
+        }
+    }
+}
+
+#[cfg(feature = "gpu")]
+#[test]
+fn gpu_direct_matches_the_f64_reference() {
+    use vivace_particles::GpuDirect;
+    let Some(ctx) =
+        vivace_gpu_compute::GpuContext::shared_or_skip("gpu_direct_matches_the_f64_reference")
+    else {
+        return;
+    };
+    let mut gpu = GpuDirect::new(ctx);
+    let gravity = Gravity::new(1.3, 0.01).unwrap();
+    // Around the 256-body tile and past one workgroup row.
+    for n in [1, 2, 255, 256, 257, 1000, 3000] {
+        let bodies = ic::plummer(n, n as u64).unwrap();
+        let mut acc = Accelerations::default();
+        gpu.accelerations(&bodies, &gravity, &mut acc).unwrap();
+        if n > 1 {
+            let worst = errors(&acc, &reference(&bodies, 1.3, 0.01))
+                .into_iter()
+                .fold(0.0, f64::max);
+            assert!(worst < 2e-5, "n={n}: {worst:e}");
+        }
+    }
+    // A steady run creates no GPU buffers after the first step.
+    let bodies = ic::plummer(2000, 5).unwrap();
+    let mut acc = Accelerations::default();
+    gpu.accelerations(&bodies, &gravity, &mut acc).unwrap();
+    let created = gpu.context().pool_stats().created;
+    for _ in 0..5 {
+        gpu.accelerations(&bodies, &gravity, &mut acc).unwrap();
+    }
+    assert_eq!(gpu.context().pool_stats().created, created);
 }
