@@ -155,7 +155,21 @@ impl ParticleField {
     /// after each worker has stolen once); from a thread outside the pool,
     /// rayon's global injector allocates one small block per 63 calls.
     pub fn update(&mut self, params: &FieldParams, time: f32, dt: f32) -> Result<(), Error> {
+        self.update_first(self.len(), params, time, dt)
+    }
+
+    /// Like [`ParticleField::update`], for the first `count` particles only
+    /// (at most all): a quality knob can scale the work without
+    /// reallocating the field.
+    pub fn update_first(
+        &mut self,
+        count: usize,
+        params: &FieldParams,
+        time: f32,
+        dt: f32,
+    ) -> Result<(), Error> {
         params.validate()?;
+        let count = count.min(self.len());
         if !time.is_finite() {
             return Err(Error::invalid("time", "must be finite"));
         }
@@ -169,6 +183,8 @@ impl ParticleField {
         let [rx, ry, rz] = &self.rest;
         let [px, py, pz] = &mut self.pos;
         let [vx, vy, vz] = &mut self.vel;
+        let (px, py, pz) = (&mut px[..count], &mut py[..count], &mut pz[..count]);
+        let (vx, vy, vz) = (&mut vx[..count], &mut vy[..count], &mut vz[..count]);
         px.par_chunks_mut(MIN_CHUNK)
             .zip(py.par_chunks_mut(MIN_CHUNK))
             .zip(pz.par_chunks_mut(MIN_CHUNK))
