@@ -104,7 +104,77 @@ fn main() {
     println!("\nthis run: VIVACE_BACKEND={preference}");
 
     generic_kernels(preference);
+    particles(preference);
     governors();
+}
+
+/// vivace-particles: N-body steps on the chosen backend and a field update.
+fn particles(preference: Preference) {
+    use vivace_particles::field::{FieldMode, FieldParams, ParticleField};
+    use vivace_particles::{Gravity, Simulation, ic, select_direct};
+
+    const BODIES: usize = 4096;
+    println!("\n== vivace-particles: {BODIES}-body Plummer sphere, direct sum, leapfrog ==");
+    let selection = select_direct(preference, BODIES)
+        .unwrap_or_else(|e| exit_usage(format_args!("n-body: {e}")));
+    println!("chosen: {}", selection.backend.name());
+    for why in selection
+        .skipped
+        .iter()
+        .filter(|u| preference.admits(u.kind))
+    {
+        println!("  skipped {why}");
+    }
+    let bodies = ic::plummer(BODIES, 1).unwrap_or_else(|e| exit_usage(e));
+    let gravity = Gravity::new(1.0, 0.05).unwrap_or_else(|e| exit_usage(e));
+    let mut sim =
+        Simulation::new(bodies, selection.backend, gravity).unwrap_or_else(|e| exit_usage(e));
+    let steps = 20;
+    let time = median_time(3, || {
+        sim.run(steps, 1.0 / 512.0)
+            .unwrap_or_else(|e| exit_usage(e));
+    });
+    let per_step = time.as_secs_f64() / steps as f64;
+    println!(
+        "  {:.1} steps/s, {}",
+        1.0 / per_step,
+        format_rate((BODIES * BODIES) as f64 / per_step, "interactions/s")
+    );
+
+    const PARTICLES: usize = 1_000_000;
+    let mut field = ParticleField::random(PARTICLES, 1).unwrap_or_else(|e| exit_usage(e));
+    println!(
+        "particle field, {PARTICLES} particles on {} threads:",
+        rayon_threads()
+    );
+    for mode in [
+        FieldMode::Wave,
+        FieldMode::Swirl,
+        FieldMode::Orbit,
+        FieldMode::Physics,
+    ] {
+        let params = FieldParams {
+            mode,
+            ..FieldParams::default()
+        };
+        let mut t = 0.0;
+        let time = median_time(5, || {
+            t += 1.0 / 60.0;
+            field
+                .update(&params, t, 1.0 / 60.0)
+                .unwrap_or_else(|e| exit_usage(e));
+        });
+        println!(
+            "  {:<8} {:>16}  ({:?} per frame)",
+            format!("{mode:?}"),
+            format_rate(PARTICLES as f64 / time.as_secs_f64(), "particles/s"),
+            time
+        );
+    }
+}
+
+fn rayon_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// vivace-perf-adapt: the default governor against the origin's step rule
