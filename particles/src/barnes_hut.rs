@@ -205,7 +205,11 @@ impl BarnesHut {
             let node = &self.nodes[index as usize];
             let d = [node.com[0] - p[0], node.com[1] - p[1], node.com[2] - p[2]];
             let dist = (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt();
-            if node.is_leaf() {
+            if dist > node.size * inv_theta + node.delta {
+                // Far enough: the whole cell as one point mass (a far leaf
+                // too: one interaction instead of up to `leaf_size`).
+                add(d, node.mass);
+            } else if node.is_leaf() {
                 for &(_, j) in &self.keys[node.start as usize..node.end as usize] {
                     let j = j as usize;
                     add(
@@ -213,8 +217,6 @@ impl BarnesHut {
                         bodies.m[j],
                     );
                 }
-            } else if dist > node.size * inv_theta + node.delta {
-                add(d, node.mass);
             } else {
                 stack.extend(node.children.iter().copied().filter(|&c| c != NONE));
             }
