@@ -24,7 +24,7 @@ use criterion::measurement::WallTime;
 use criterion::{
     BenchmarkGroup, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main,
 };
-use crossbeam::channel::{Receiver, Sender, bounded};
+use crossbeam::channel::{Receiver, Sender, unbounded};
 use vivace_backend::SimdLevel;
 use vivace_particles::field::{FieldMode, FieldParams, ParticleField};
 use vivace_particles::{
@@ -210,8 +210,10 @@ const ORIGIN_CHUNK: usize = 1000;
 
 impl OriginPort {
     fn new(workers: usize) -> Self {
-        let (jobs, job_rx) = bounded::<(usize, Vec<f32>, f32)>(1024);
-        let (result_tx, results) = bounded(1024);
+        // Unbounded, like the origin's postMessage: the main thread sends
+        // every chunk before it collects any result.
+        let (jobs, job_rx) = unbounded::<(usize, Vec<f32>, f32)>();
+        let (result_tx, results) = unbounded();
         for _ in 0..workers {
             let (job_rx, result_tx) = (job_rx.clone(), result_tx.clone());
             std::thread::spawn(move || {
