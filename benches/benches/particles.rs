@@ -246,8 +246,12 @@ impl OriginPort {
             let end = (start + ORIGIN_CHUNK).min(n);
             let mut buf = self.pool.pop().unwrap_or_default();
             buf.clear();
-            for i in start..end {
-                buf.extend_from_slice(&[rest[0][i], rest[1][i], rest[2][i]]);
+            let chunk = rest[0][start..end]
+                .iter()
+                .zip(&rest[1][start..end])
+                .zip(&rest[2][start..end]);
+            for ((&x, &y), &z) in chunk {
+                buf.extend_from_slice(&[x, y, z]);
             }
             self.jobs.send((start, buf, t)).expect("workers alive");
             sent += 1;
