@@ -14,8 +14,7 @@
 
 use std::time::Instant;
 
-use plotters::prelude::*;
-use vivace_examples::{exit_usage, or_exit};
+use vivace_examples::{exit_usage, or_exit, plot_frames};
 use vivace_particles::field::{FieldMode, FieldParams, ParticleField};
 use vivace_perf_adapt::{
     BudgetConfig, BudgetGovernor, FrameStats, Governor, Knob, QualityBounds, QualityMap,
@@ -124,43 +123,16 @@ fn main() {
         println!("wrote {path}");
     }
     if let Some(path) = plot_path {
-        or_exit(plot(&path, &rows, budget_ms), &path);
+        let frame_ms: Vec<f64> = rows.iter().map(|r| r.3).collect();
+        let quality: Vec<f64> = rows.iter().map(|r| r.1).collect();
+        let plotted = plot_frames(
+            std::path::Path::new(&path),
+            &frame_ms,
+            &quality,
+            None,
+            budget_ms,
+        );
+        or_exit(plotted, &path);
         println!("plotted {path} (top: frame time, red = budget; bottom: quality)");
     }
-}
-
-fn plot(
-    path: &str,
-    rows: &[(usize, f64, usize, f64)],
-    budget_ms: f64,
-) -> Result<(), Box<dyn std::error::Error>> {
-    let root = BitMapBackend::new(path, (1200, 600)).into_drawing_area();
-    root.fill(&WHITE)?;
-    let (top, bottom) = root.split_vertically(300);
-    let frames = rows.len().max(2) as f64;
-    let max_ms = rows
-        .iter()
-        .map(|r| r.3)
-        .fold(budget_ms * 1.5, f64::max)
-        .min(budget_ms * 4.0);
-    let mut chart = ChartBuilder::on(&top)
-        .margin(12)
-        .build_cartesian_2d(0f64..frames, 0f64..max_ms)?;
-    chart.draw_series(LineSeries::new(
-        rows.iter().map(|r| (r.0 as f64, r.3.min(max_ms))),
-        &BLUE,
-    ))?;
-    chart.draw_series(LineSeries::new(
-        [(0.0, budget_ms), (frames, budget_ms)],
-        &RED,
-    ))?;
-    let mut chart = ChartBuilder::on(&bottom)
-        .margin(12)
-        .build_cartesian_2d(0f64..frames, 0f64..1.05)?;
-    chart.draw_series(LineSeries::new(
-        rows.iter().map(|r| (r.0 as f64, r.1)),
-        &GREEN,
-    ))?;
-    root.present()?;
-    Ok(())
 }

@@ -15,8 +15,7 @@
 
 use std::path::PathBuf;
 
-use plotters::prelude::*;
-use vivace_examples::{exit_usage, or_exit};
+use vivace_examples::{exit_usage, or_exit, plot_frames};
 use vivace_perf_adapt::sim::{FrameRecord, Scenario, simulate};
 use vivace_perf_adapt::{BudgetConfig, BudgetGovernor, Governor, QualityBounds, StepGovernor};
 
@@ -145,59 +144,18 @@ fn main() {
         println!("wrote {}", path.display());
     }
     if let Some(path) = &args.plot {
-        or_exit(
-            plot(path, &run.trace, scenario.budget_ms()),
-            &path.display().to_string(),
+        let column = |f: fn(&FrameRecord) -> f64| run.trace.iter().map(f).collect::<Vec<_>>();
+        let plotted = plot_frames(
+            path,
+            &column(|r| r.frame_ms),
+            &column(|r| r.quality),
+            Some(&column(|r| r.oracle_quality)),
+            scenario.budget_ms(),
         );
+        or_exit(plotted, &path.display().to_string());
         println!(
             "plotted {} (top: frame time, red line = budget; bottom: quality, grey = oracle)",
             path.display()
         );
     }
-}
-
-/// Two panels, no text (so no font is needed): frame time with the budget
-/// line, and quality with the oracle's.
-fn plot(
-    path: &PathBuf,
-    trace: &[FrameRecord],
-    budget_ms: f64,
-) -> Result<(), Box<dyn std::error::Error>> {
-    let root = BitMapBackend::new(path, (1200, 700)).into_drawing_area();
-    root.fill(&WHITE)?;
-    let (top, bottom) = root.split_vertically(350);
-    let frames = trace.len().max(2) as f64;
-    let max_ms = trace
-        .iter()
-        .map(|r| r.frame_ms)
-        .fold(budget_ms * 1.5, f64::max)
-        .min(budget_ms * 4.0);
-
-    let mut chart = ChartBuilder::on(&top)
-        .margin(15)
-        .build_cartesian_2d(0f64..frames, 0f64..max_ms)?;
-    chart.draw_series(LineSeries::new(
-        trace
-            .iter()
-            .map(|r| (r.frame as f64, r.frame_ms.min(max_ms))),
-        &BLUE,
-    ))?;
-    chart.draw_series(LineSeries::new(
-        [(0.0, budget_ms), (frames, budget_ms)],
-        &RED,
-    ))?;
-
-    let mut chart = ChartBuilder::on(&bottom)
-        .margin(15)
-        .build_cartesian_2d(0f64..frames, 0f64..1.05)?;
-    chart.draw_series(LineSeries::new(
-        trace.iter().map(|r| (r.frame as f64, r.oracle_quality)),
-        &RGBColor(160, 160, 160),
-    ))?;
-    chart.draw_series(LineSeries::new(
-        trace.iter().map(|r| (r.frame as f64, r.quality)),
-        &GREEN.mix(0.9),
-    ))?;
-    root.present()?;
-    Ok(())
 }

@@ -39,6 +39,55 @@ pub fn format_rate(per_second: f64, unit: &str) -> String {
     format!("{value:.2} {prefix}{unit}")
 }
 
+/// Draws frame time (top, blue, with the budget as a red line) and quality
+/// (bottom, green; `reference` quality in grey if given) over frames into a
+/// PNG. No text, so no font is needed; say what the lines are on stdout.
+pub fn plot_frames(
+    path: &std::path::Path,
+    frame_ms: &[f64],
+    quality: &[f64],
+    reference: Option<&[f64]>,
+    budget_ms: f64,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use plotters::prelude::*;
+    let root = BitMapBackend::new(path, (1200, 700)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let (top, bottom) = root.split_vertically(350);
+    let frames = frame_ms.len().max(2) as f64;
+    let max_ms = frame_ms
+        .iter()
+        .copied()
+        .fold(budget_ms * 1.5, f64::max)
+        .min(budget_ms * 4.0);
+    let series = |values: &[f64], cap: f64| -> Vec<(f64, f64)> {
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| (i as f64, v.min(cap)))
+            .collect()
+    };
+    let mut chart = ChartBuilder::on(&top)
+        .margin(15)
+        .build_cartesian_2d(0f64..frames, 0f64..max_ms)?;
+    chart.draw_series(LineSeries::new(series(frame_ms, max_ms), &BLUE))?;
+    chart.draw_series(LineSeries::new(
+        [(0.0, budget_ms), (frames, budget_ms)],
+        &RED,
+    ))?;
+    let mut chart = ChartBuilder::on(&bottom)
+        .margin(15)
+        .build_cartesian_2d(0f64..frames, 0f64..1.05)?;
+    if let Some(reference) = reference {
+        chart.draw_series(LineSeries::new(
+            series(reference, 1.05),
+            &RGBColor(160, 160, 160),
+        ))?;
+    }
+    chart.draw_series(LineSeries::new(series(quality, 1.05), &GREEN))?;
+    root.present()?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -59,6 +59,24 @@ impl<K: GravityKernel + ?Sized> GravityKernel for Box<K> {
     }
 }
 
+/// Σ_j m_j d / (|d|² + ε²)^{3/2} for body `i`, one pair at a time with
+/// `1 / sqrt`: the scalar reference, shared by the single and threaded
+/// scalar kernels.
+fn pair_sum(bodies: &Bodies, i: usize, eps2: f32) -> [f32; 3] {
+    let (xi, yi, zi) = (bodies.x[i], bodies.y[i], bodies.z[i]);
+    let mut a = [0.0f32; 3];
+    for j in 0..bodies.len() {
+        let d = [bodies.x[j] - xi, bodies.y[j] - yi, bodies.z[j] - zi];
+        let r2 = d[0] * d[0] + d[1] * d[1] + d[2] * d[2] + eps2;
+        let inv = 1.0 / r2.sqrt();
+        let s = bodies.m[j] * inv * inv * inv;
+        for k in 0..3 {
+            a[k] += s * d[k];
+        }
+    }
+    a
+}
+
 /// The scalar reference: one pair at a time, `1 / sqrt`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ScalarDirect;
@@ -84,20 +102,7 @@ impl GravityKernel for ScalarDirect {
         out.resize(n);
         let eps2 = gravity.eps2();
         for i in 0..n {
-            let (xi, yi, zi) = (bodies.x[i], bodies.y[i], bodies.z[i]);
-            let (mut ax, mut ay, mut az) = (0.0f32, 0.0f32, 0.0f32);
-            for j in 0..n {
-                let (dx, dy, dz) = (bodies.x[j] - xi, bodies.y[j] - yi, bodies.z[j] - zi);
-                let r2 = dx * dx + dy * dy + dz * dz + eps2;
-                let inv = 1.0 / r2.sqrt();
-                let s = bodies.m[j] * inv * inv * inv;
-                ax += s * dx;
-                ay += s * dy;
-                az += s * dz;
-            }
-            out.ax[i] = gravity.g * ax;
-            out.ay[i] = gravity.g * ay;
-            out.az[i] = gravity.g * az;
+            [out.ax[i], out.ay[i], out.az[i]] = pair_sum(bodies, i, eps2).map(|a| gravity.g * a);
         }
         Ok(())
     }
@@ -240,20 +245,7 @@ impl GravityKernel for ThreadedScalarDirect {
             .enumerate()
             .with_min_len(TASK_BODIES)
             .for_each(|(i, ((ax, ay), az))| {
-                let (xi, yi, zi) = (bodies.x[i], bodies.y[i], bodies.z[i]);
-                let (mut sx, mut sy, mut sz) = (0.0f32, 0.0f32, 0.0f32);
-                for j in 0..n {
-                    let (dx, dy, dz) = (bodies.x[j] - xi, bodies.y[j] - yi, bodies.z[j] - zi);
-                    let r2 = dx * dx + dy * dy + dz * dz + eps2;
-                    let inv = 1.0 / r2.sqrt();
-                    let s = bodies.m[j] * inv * inv * inv;
-                    sx += s * dx;
-                    sy += s * dy;
-                    sz += s * dz;
-                }
-                *ax = gravity.g * sx;
-                *ay = gravity.g * sy;
-                *az = gravity.g * sz;
+                [*ax, *ay, *az] = pair_sum(bodies, i, eps2).map(|a| gravity.g * a);
             });
         Ok(())
     }
