@@ -33,6 +33,20 @@ struct Node {
 }
 
 impl Node {
+    /// A node of side `size` over `keys[a..b]`, before its moments and
+    /// children are filled in.
+    fn empty(a: usize, b: usize, size: f32) -> Self {
+        Node {
+            com: [0.0; 3],
+            mass: 0.0,
+            size,
+            delta: 0.0,
+            start: a as u32,
+            end: b as u32,
+            children: [NONE; 8],
+        }
+    }
+
     fn is_leaf(&self) -> bool {
         self.children.iter().all(|&c| c == NONE)
     }
@@ -119,9 +133,16 @@ impl BarnesHut {
         }));
         self.keys.par_sort_unstable();
 
-        // The root's eight octants in parallel, then stitched behind the root.
         let keys = &self.keys;
         let leaf_size = self.leaf_size;
+        self.nodes.clear();
+        if n <= leaf_size {
+            // Small systems: the root is a leaf.
+            self.nodes.push(leaf(keys, bodies, 0, n, lo, size));
+            return;
+        }
+
+        // The root's eight octants in parallel, then stitched behind the root.
         let ranges = octant_ranges(keys, 0, n, 0);
         let subtrees: Vec<Vec<Node>> = ranges
             .par_iter()
@@ -145,23 +166,8 @@ impl BarnesHut {
                 nodes
             })
             .collect();
-        self.nodes.clear();
-        self.nodes.push(Node {
-            com: [0.0; 3],
-            mass: 0.0,
-            size,
-            delta: 0.0,
-            start: 0,
-            end: n as u32,
-            children: [NONE; 8],
-        });
-        let mut root = self.nodes[0];
-        if n <= leaf_size {
-            // Small systems: the root is a leaf.
-            root = leaf(keys, bodies, 0, n, lo, size);
-            self.nodes[0] = root;
-            return;
-        }
+        let mut root = Node::empty(0, n, size);
+        self.nodes.push(root);
         let mut moments = Moments::default();
         for (octant, subtree) in subtrees.into_iter().enumerate() {
             if subtree.is_empty() {
@@ -309,15 +315,7 @@ fn leaf(
     origin: [f32; 3],
     size: f32,
 ) -> Node {
-    let mut node = Node {
-        com: [0.0; 3],
-        mass: 0.0,
-        size,
-        delta: 0.0,
-        start: a as u32,
-        end: b as u32,
-        children: [NONE; 8],
-    };
+    let mut node = Node::empty(a, b, size);
     let mut moments = Moments::default();
     for &(_, j) in &keys[a..b] {
         let j = j as usize;
@@ -347,15 +345,7 @@ fn build_node(
         return;
     }
     let index = nodes.len();
-    nodes.push(Node {
-        com: [0.0; 3],
-        mass: 0.0,
-        size,
-        delta: 0.0,
-        start: a as u32,
-        end: b as u32,
-        children: [NONE; 8],
-    });
+    nodes.push(Node::empty(a, b, size));
     let mut moments = Moments::default();
     for (octant, (ca, cb)) in octant_ranges(keys, a, b, level).into_iter().enumerate() {
         if ca == cb {

@@ -316,3 +316,24 @@ fn gpu_direct_matches_the_f64_reference() {
     }
     assert_eq!(gpu.context().pool_stats().created, created);
 }
+
+#[test]
+fn barnes_hut_on_a_single_leaf_is_the_direct_sum() {
+    let gravity = Gravity::new(1.0, 0.01).unwrap();
+    for n in [1, 2, 5, 8] {
+        let bodies = ic::plummer(n, 3).unwrap();
+        let mut bh = BarnesHut::new(0.5).unwrap();
+        let (mut a, mut b) = (Accelerations::default(), Accelerations::default());
+        bh.accelerations(&bodies, &gravity, &mut a).unwrap();
+        ScalarDirect
+            .accelerations(&bodies, &gravity, &mut b)
+            .unwrap();
+        assert_eq!(bh.node_count(), 1);
+        for i in 0..n {
+            assert!(
+                (a.ax[i] - b.ax[i]).abs() <= 1e-5 * (1.0 + b.ax[i].abs()),
+                "n={n}"
+            );
+        }
+    }
+}
