@@ -1,0 +1,152 @@
+//! A bank of independent biquads over interleaved multichannel audio.
+
+use crate::biquad::{Coefficients, tdf2_step};
+use crate::error::{Error, check_len};
+use vivace_backend::{Backend, BackendKind, Preference, SelectError, SimdLevel, Unavailable};
+
+/// One biquad per channel, processing interleaved frames in place
+/// (`[frame][channel]`, the usual multichannel layout), on scalar or SIMD
+/// across channels.
+///
+/// The SIMD engine loads eight neighbouring channels of a frame as one
+/// register and keeps four registers in flight, so the filter recursion's
+/// latency is hidden once there are 32 channels or more; channels left over
+/// after whole registers run on the scalar step.
+///
+/// ```
+/// use vivace_dsp::{BiquadBank, Coefficients, FilterShape};
+/// use vivace_backend::Preference;
+/// let lp = Coefficients::design(FilterShape::LowPass, 48_000.0, 2_000.0, 0.707)?;
+/// let mut bank = BiquadBank::new(16, Preference::Auto)?;
+/// bank.set_all(lp);
+/// let mut frames = vec![0.5f32; 128 * 16];
+/// bank.process_interleaved(&mut frames)?;
+/// # Ok::<(), vivace_dsp::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct BiquadBank {
+    channels: usize,
+    level: Option<SimdLevel>,
+    /// `[k][channel]`, k over b0 b1 b2 a1 a2.
+    coef: Vec<f32>,
+    /// `[w][channel]`, w over s1 s2.
+    state: Vec<f32>,
+}
+
+impl BiquadBank {
+    /// `channels` identity filters on the backend `preference` resolves to
+    /// (best SIMD → scalar; this bank has no GPU engine).
+    pub fn new(channels: usize, preference: Preference) -> Result<BiquadBank, Error> {
+        if channels == 0 {
+            return Err(Error::invalid("channel count", "must be at least 1"));
+        }
+        let level = match preference {
+            Preference::Scalar => None,
+            Preference::Gpu => {
+                return Err(Error::Backend(SelectError::ForcedUnavailable {
+                    preference,
+                    tried: vec![Unavailable::new(
+                        BackendKind::Gpu,
+                        "BiquadBank has no GPU engine",
+                    )],
+                }));
+            }
+            Preference::Simd => Some(crate::simd::best_level().map_err(|why| {
+                Error::Backend(SelectError::ForcedUnavailable {
+                    preference,
+                    tried: vec![why],
+                })
+            })?),
+            _ => crate::simd::best_level().ok(),
+        };
+        let mut coef = vec![0.0; 5 * channels];
+        coef[..channels].fill(1.0);
+        Ok(BiquadBank {
+            channels,
+            level,
+            coef,
+            state: vec![0.0; 2 * channels],
+        })
+    }
+
+    /// A bank on a specific SIMD level.
+    pub fn with_level(channels: usize, level: SimdLevel) -> Result<BiquadBank, Error> {
+        crate::simd::check_level(level).map_err(|why| {
+            Error::Backend(SelectError::ForcedUnavailable {
+                preference: Preference::Simd,
+                tried: vec![why],
+            })
+        })?;
+        let mut bank = BiquadBank::new(channels, Preference::Scalar)?;
+        bank.level = Some(level);
+        Ok(bank)
+    }
+
+    /// Number of channels.
+    pub fn channels(&self) -> usize {
+        self.channels
+    }
+
+    /// Sets channel `channel`'s coefficients (takes effect at once).
+    pub fn set(&mut self, channel: usize, coefficients: Coefficients) -> Result<(), Error> {
+        if channel >= self.channels {
+            return Err(Error::IndexOutOfRange {
+                what: "channel",
+                index: channel,
+                count: self.channels,
+            });
+        }
+        for (k, c) in coefficients.to_f32().iter().enumerate() {
+            self.coef[k * self.channels + channel] = *c;
+        }
+        Ok(())
+    }
+
+    /// Sets every channel's coefficients.
+    pub fn set_all(&mut self, coefficients: Coefficients) {
+        for (k, c) in coefficients.to_f32().iter().enumerate() {
+            self.coef[k * self.channels..(k + 1) * self.channels].fill(*c);
+        }
+    }
+
+    /// Clears every channel's state.
+    pub fn reset(&mut self) {
+        self.state.fill(0.0);
+    }
+
+    /// Filters interleaved frames in place: `frames.len()` must be a
+    /// multiple of the channel count.
+    pub fn process_interleaved(&mut self, frames: &mut [f32]) -> Result<(), Error> {
+        let ch = self.channels;
+        check_len(
+            "interleaved buffer (a multiple of the channel count)",
+            frames.len().div_ceil(ch) * ch,
+            frames.len(),
+        )?;
+        let done = match self.level {
+            Some(level) => {
+                crate::simd::biquad_interleaved(level, &mut self.coef, &mut self.state, frames, ch)
+            }
+            None => 0,
+        };
+        for c in done..ch {
+            let coef: [f32; 5] = std::array::from_fn(|k| self.coef[k * ch + c]);
+            let mut s = [self.state[c], self.state[ch + c]];
+            for x in frames.iter_mut().skip(c).step_by(ch) {
+                *x = tdf2_step(&coef, &mut s, *x);
+            }
+            self.state[c] = s[0];
+            self.state[ch + c] = s[1];
+        }
+        Ok(())
+    }
+}
+
+impl Backend for BiquadBank {
+    fn kind(&self) -> BackendKind {
+        match self.level {
+            Some(level) => BackendKind::Simd(level),
+            None => BackendKind::Scalar,
+        }
+    }
+}

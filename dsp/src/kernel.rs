@@ -1,0 +1,261 @@
+//! Strip kernels: one type per backend, all over the same [`StripBank`].
+
+use crate::bank::{BANDS, ENVELOPE_CEILING, GROUP, LEVEL_FLOOR, StripBank};
+use crate::biquad::tdf2_step;
+use crate::error::Error;
+use crate::mixer::MixerConfig;
+use std::ops::Range;
+use vivace_backend::{
+    Backend, BackendKind, Candidate, Preference, SelectError, Selection, SimdLevel, Unavailable,
+    select,
+};
+
+/// Processes frames of every strip and adds them to a stereo bus.
+///
+/// Implemented by [`ScalarStrips`], [`SimdStrips`] and (feature `gpu`)
+/// `GpuStrips`; a [`Mixer`](crate::Mixer) drives one of them.
+pub trait StripKernel: Backend + Send {
+    /// Processes `frames` of the lane-interleaved `input`
+    /// (`[group][side][frame][lane]`, `max_block` frames per row) through
+    /// every strip in `bank`, adding each strip's output to `left`/`right`.
+    fn process(
+        &mut self,
+        bank: &mut StripBank,
+        input: &[f32],
+        max_block: usize,
+        frames: Range<usize>,
+        left: &mut [f32],
+        right: &mut [f32],
+    ) -> Result<(), Error>;
+}
+
+/// The scalar reference: one strip at a time, one sample at a time, with
+/// libm's `log10` and `powf` in the compressor.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ScalarStrips;
+
+impl Backend for ScalarStrips {
+    fn kind(&self) -> BackendKind {
+        BackendKind::Scalar
+    }
+}
+
+impl StripKernel for ScalarStrips {
+    fn process(
+        &mut self,
+        bank: &mut StripBank,
+        input: &[f32],
+        max_block: usize,
+        frames: Range<usize>,
+        left: &mut [f32],
+        right: &mut [f32],
+    ) -> Result<(), Error> {
+        let p = bank.padded;
+        let groups = bank.groups();
+        for strip in 0..bank.strips {
+            let (group, lane) = (strip / GROUP, strip % GROUP);
+            let row = |side: usize| (group * 2 + side) * max_block * GROUP + lane;
+            let (row_l, row_r) = (row(0), row(1));
+            let mut coef = [[0.0f32; 5]; BANDS];
+            let mut delta = [[0.0f32; 5]; BANDS];
+            let mut state = [[[0.0f32; 2]; 2]; BANDS];
+            let mut run = [false; BANDS];
+            let mut ramp = [false; BANDS];
+            for band in 0..BANDS {
+                run[band] = bank.band_active[band * groups + group]
+                    || bank.band_ramping[band * groups + group];
+                ramp[band] = bank.band_ramping[band * groups + group];
+                for k in 0..5 {
+                    coef[band][k] = bank.coef[bank.coef_at(band, k) + strip];
+                    delta[band][k] = bank.delta[bank.coef_at(band, k) + strip];
+                }
+                for side in 0..2 {
+                    for w in 0..2 {
+                        state[band][side][w] = bank.state[bank.state_at(band, side, w) + strip];
+                    }
+                }
+            }
+            let comp_on = bank.comp_active[group];
+            let [thr, slope, half_knee, knee_scale, attack, release, makeup] =
+                std::array::from_fn(|k| bank.comp[k][strip]);
+            let mut envelope = bank.envelope[strip];
+            let gain_ramp = bank.gain_ramping[group];
+            let mut gain = [bank.gain[strip], bank.gain[p + strip]];
+            let gain_delta = [bank.gain_delta[strip], bank.gain_delta[p + strip]];
+            let mono = bank.mono[strip];
+            let mut peak = [bank.peak[strip], bank.peak[p + strip]];
+            let mut sum_squares = [bank.sum_squares[strip], bank.sum_squares[p + strip]];
+            for n in frames.clone() {
+                let mut l = input[row_l + n * GROUP];
+                let mut r = input[row_r + n * GROUP];
+                for band in 0..BANDS {
+                    if !run[band] {
+                        continue;
+                    }
+                    if ramp[band] {
+                        for k in 0..5 {
+                            coef[band][k] += delta[band][k];
+                        }
+                    }
+                    l = tdf2_step(&coef[band], &mut state[band][0], l);
+                    r = tdf2_step(&coef[band], &mut state[band][1], r);
+                }
+                if comp_on {
+                    let level = l.abs().max(r.abs()).max(LEVEL_FLOOR);
+                    let over = 20.0 * level.log10() - thr;
+                    let reduction = if over >= half_knee {
+                        slope * over
+                    } else if over <= -half_knee {
+                        0.0
+                    } else {
+                        knee_scale * (over + half_knee) * (over + half_knee)
+                    }
+                    .min(ENVELOPE_CEILING);
+                    let alpha = if reduction < envelope {
+                        attack
+                    } else {
+                        release
+                    };
+                    envelope = reduction + alpha * (envelope - reduction);
+                    let g = 10f32.powf((envelope + makeup) / 20.0);
+                    l *= g;
+                    r *= g;
+                }
+                if gain_ramp {
+                    gain[0] += gain_delta[0];
+                    gain[1] += gain_delta[1];
+                }
+                l *= gain[0];
+                r *= gain[1];
+                let m = (l + r) * 0.5;
+                l += mono * (m - l);
+                r += mono * (m - r);
+                peak[0] = peak[0].max(l.abs());
+                peak[1] = peak[1].max(r.abs());
+                sum_squares[0] += l * l;
+                sum_squares[1] += r * r;
+                left[n] += l;
+                right[n] += r;
+            }
+            for band in 0..BANDS {
+                for k in 0..5 {
+                    let at = bank.coef_at(band, k) + strip;
+                    bank.coef[at] = coef[band][k];
+                }
+                for side in 0..2 {
+                    for w in 0..2 {
+                        let at = bank.state_at(band, side, w) + strip;
+                        bank.state[at] = state[band][side][w];
+                    }
+                }
+            }
+            bank.envelope[strip] = envelope;
+            for side in 0..2 {
+                bank.gain[side * p + strip] = gain[side];
+                bank.peak[side * p + strip] = peak[side];
+                bank.sum_squares[side * p + strip] = sum_squares[side];
+            }
+        }
+        Ok(())
+    }
+}
+
+/// SIMD across strips: each register holds the same stage of 8 strips
+/// (AVX2+FMA) or 4 (SSE4.1), so one instruction advances 8 filters. Only
+/// constructible where the CPU has the level.
+#[derive(Debug, Clone, Copy)]
+pub struct SimdStrips {
+    level: SimdLevel,
+}
+
+impl SimdStrips {
+    /// The kernel for `level`, if this CPU has it and vivace has a kernel
+    /// for it (AVX2+FMA and SSE4.1).
+    pub fn new(level: SimdLevel) -> Result<Self, Unavailable> {
+        crate::simd::check_level(level)?;
+        Ok(SimdStrips { level })
+    }
+
+    /// The best level this CPU has.
+    pub fn best() -> Result<Self, Unavailable> {
+        crate::simd::best_level().map(|level| SimdStrips { level })
+    }
+
+    /// The SIMD level in use.
+    pub fn level(&self) -> SimdLevel {
+        self.level
+    }
+}
+
+impl Backend for SimdStrips {
+    fn kind(&self) -> BackendKind {
+        BackendKind::Simd(self.level)
+    }
+
+    fn name(&self) -> String {
+        format!(
+            "simd ({}, {} strips per register)",
+            self.level,
+            self.level.f32_lanes()
+        )
+    }
+}
+
+impl StripKernel for SimdStrips {
+    fn process(
+        &mut self,
+        bank: &mut StripBank,
+        input: &[f32],
+        max_block: usize,
+        frames: Range<usize>,
+        left: &mut [f32],
+        right: &mut [f32],
+    ) -> Result<(), Error> {
+        crate::simd::process_strips(self.level, bank, input, max_block, frames, left, right);
+        Ok(())
+    }
+}
+
+/// The strip-kernel chain for a mixer: GPU first only when forced (a
+/// real-time block cannot wait for a GPU round trip; use
+/// [`calibrate_strip_kernel`](crate::calibrate_strip_kernel) for offline
+/// rendering), then the best SIMD level, then scalar.
+pub fn select_strip_kernel(
+    preference: Preference,
+    config: &MixerConfig,
+) -> Result<Selection<Box<dyn StripKernel>>, SelectError> {
+    let mut chain: Vec<Candidate<'_, Box<dyn StripKernel>>> = Vec::new();
+    chain.push(Candidate::new(BackendKind::Gpu, move || {
+        if !preference.is_forced() {
+            return Err(Unavailable::new(
+                BackendKind::Gpu,
+                "auto keeps real-time blocks on the CPU (calibrate for offline rendering)",
+            ));
+        }
+        gpu_candidate(config)
+    }));
+    for level in [SimdLevel::Avx2Fma, SimdLevel::Sse41] {
+        chain.push(Candidate::new(BackendKind::Simd(level), move || {
+            SimdStrips::new(level).map(|k| Box::new(k) as Box<dyn StripKernel>)
+        }));
+    }
+    chain.push(Candidate::new(BackendKind::Scalar, || {
+        Ok(Box::new(ScalarStrips) as Box<dyn StripKernel>)
+    }));
+    select(preference, chain)
+}
+
+#[cfg(feature = "gpu")]
+fn gpu_candidate(config: &MixerConfig) -> Result<Box<dyn StripKernel>, Unavailable> {
+    crate::gpu::GpuStrips::new(config)
+        .map(|k| Box::new(k) as Box<dyn StripKernel>)
+        .map_err(|e| Unavailable::new(BackendKind::Gpu, e.to_string()))
+}
+
+#[cfg(not(feature = "gpu"))]
+fn gpu_candidate(_: &MixerConfig) -> Result<Box<dyn StripKernel>, Unavailable> {
+    Err(Unavailable::new(
+        BackendKind::Gpu,
+        "vivace-dsp was built without its `gpu` feature",
+    ))
+}

@@ -1,0 +1,680 @@
+//! SIMD across strips and channels: each register holds the same stage of
+//! 8 (AVX2+FMA) or 4 (SSE4.1) independent channels.
+//!
+//! The only way to reach the `#[target_feature]` functions is through
+//! [`SimdStrips`](crate::SimdStrips) or a SIMD [`BiquadBank`](crate::BiquadBank),
+//! whose constructors checked the level with [`check_level`].
+
+use crate::bank::StripBank;
+use std::ops::Range;
+use vivace_backend::{BackendKind, SimdLevel, Unavailable};
+
+/// The levels with kernels here, best first.
+pub(crate) const LEVELS: [SimdLevel; 2] = [SimdLevel::Avx2Fma, SimdLevel::Sse41];
+
+/// Ok if this CPU has `level` and there is a kernel for it.
+pub(crate) fn check_level(level: SimdLevel) -> Result<(), Unavailable> {
+    if !LEVELS.contains(&level) {
+        return Err(Unavailable::new(
+            BackendKind::Simd(level),
+            format!("vivace-dsp has no {level} kernel"),
+        ));
+    }
+    match level.unavailable_reason() {
+        Some(reason) => Err(Unavailable::new(BackendKind::Simd(level), reason)),
+        None => Ok(()),
+    }
+}
+
+/// The best level with a kernel that this CPU has.
+pub(crate) fn best_level() -> Result<SimdLevel, Unavailable> {
+    LEVELS
+        .into_iter()
+        .find(|l| check_level(*l).is_ok())
+        .ok_or_else(|| {
+            Unavailable::new(
+                BackendKind::Simd(SimdLevel::Sse41),
+                format!(
+                    "this CPU ({}) has no SIMD level vivace-dsp has kernels for",
+                    std::env::consts::ARCH
+                ),
+            )
+        })
+}
+
+#[cfg(not(any(target_arch = "x86", target_arch = "x86_64")))]
+mod imp {
+    use super::*;
+    pub(crate) fn process_strips(
+        _: SimdLevel,
+        _: &mut StripBank,
+        _: &[f32],
+        _: usize,
+        _: Range<usize>,
+        _: &mut [f32],
+        _: &mut [f32],
+    ) {
+        unreachable!("SimdStrips cannot be built on this architecture")
+    }
+    pub(crate) fn biquad_interleaved(
+        _: SimdLevel,
+        _: &mut [f32],
+        _: &mut [f32],
+        _: &mut [f32],
+        _: usize,
+    ) -> usize {
+        unreachable!("a SIMD BiquadBank cannot be built on this architecture")
+    }
+}
+
+#[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+mod imp {
+    #[cfg(target_arch = "x86")]
+    use std::arch::x86::*;
+    #[cfg(target_arch = "x86_64")]
+    use std::arch::x86_64::*;
+
+    use super::*;
+    use crate::bank::{BANDS, ENVELOPE_CEILING, GROUP, LEVEL_FLOOR};
+    use crate::biquad::ANTI_DENORMAL;
+
+    /// A vector of f32 lanes. Every method is `unsafe`: the caller must have
+    /// proven the instruction set, and loads/stores need `N` valid values.
+    trait Vf: Copy {
+        const N: usize;
+        unsafe fn splat(v: f32) -> Self;
+        unsafe fn load(p: *const f32) -> Self;
+        unsafe fn store(self, p: *mut f32);
+        unsafe fn add(a: Self, b: Self) -> Self;
+        unsafe fn sub(a: Self, b: Self) -> Self;
+        unsafe fn mul(a: Self, b: Self) -> Self;
+        /// a·b + c (fused where the level has FMA).
+        unsafe fn mul_add(a: Self, b: Self, c: Self) -> Self;
+        unsafe fn max(a: Self, b: Self) -> Self;
+        unsafe fn min(a: Self, b: Self) -> Self;
+        unsafe fn abs(a: Self) -> Self;
+        unsafe fn div(a: Self, b: Self) -> Self;
+        /// `a < b ? t : f`, per lane.
+        unsafe fn select_lt(a: Self, b: Self, t: Self, f: Self) -> Self;
+        /// Round to nearest integer (as f32).
+        unsafe fn round(a: Self) -> Self;
+        /// For x > 0 normal: (exponent as f32, mantissa in [1, 2)).
+        unsafe fn frexp(x: Self) -> (Self, Self);
+        /// 2^n for integer-valued n in [−126, 127].
+        unsafe fn pow2i(n: Self) -> Self;
+    }
+
+    macro_rules! lanes {
+        ($name:ident, $reg:ty, $n:expr, $feat:literal,
+         splat $splat:ident, load $load:ident, store $store:ident,
+         add $add:ident, sub $sub:ident, mul $mul:ident, max $max:ident, min $min:ident,
+         div $div:ident, and $and:ident, blendv $blendv:ident, cmplt $cmplt:expr,
+         round $round:ident, cast_i $cast_i:ident, cast_f $cast_f:ident, set1_i $set1_i:ident,
+         and_i $and_i:ident, or_i $or_i:ident, add_i $add_i:ident, srli $srli:ident, slli $slli:ident,
+         cvt_if $cvt_if:ident, cvt_fi $cvt_fi:ident,
+         fma $fma:expr) => {
+            #[derive(Clone, Copy)]
+            struct $name($reg);
+            // SAFETY (all methods): the caller proved `$feat` (trait
+            // contract) and passes pointers to N valid f32.
+            impl Vf for $name {
+                const N: usize = $n;
+                #[inline(always)]
+                unsafe fn splat(v: f32) -> Self {
+                    // SAFETY: see the impl comment.
+                    unsafe { $name($splat(v)) }
+                }
+                #[inline(always)]
+                unsafe fn load(p: *const f32) -> Self {
+                    // SAFETY: see the impl comment.
+                    unsafe { $name($load(p)) }
+                }
+                #[inline(always)]
+                unsafe fn store(self, p: *mut f32) {
+                    // SAFETY: see the impl comment.
+                    unsafe { $store(p, self.0) }
+                }
+                #[inline(always)]
+                unsafe fn add(a: Self, b: Self) -> Self {
+                    // SAFETY: see the impl comment.
+                    unsafe { $name($add(a.0, b.0)) }
+                }
+                #[inline(always)]
+                unsafe fn sub(a: Self, b: Self) -> Self {
+                    // SAFETY: see the impl comment.
+                    unsafe { $name($sub(a.0, b.0)) }
+                }
+                #[inline(always)]
+                unsafe fn mul(a: Self, b: Self) -> Self {
+                    // SAFETY: see the impl comment.
+                    unsafe { $name($mul(a.0, b.0)) }
+                }
+                #[inline(always)]
+                unsafe fn mul_add(a: Self, b: Self, c: Self) -> Self {
+                    // SAFETY: see the impl comment.
+                    unsafe { $name($fma(a.0, b.0, c.0)) }
+                }
+                #[inline(always)]
+                unsafe fn max(a: Self, b: Self) -> Self {
+                    // SAFETY: see the impl comment.
+                    unsafe { $name($max(a.0, b.0)) }
+                }
+                #[inline(always)]
+                unsafe fn min(a: Self, b: Self) -> Self {
+                    // SAFETY: see the impl comment.
+                    unsafe { $name($min(a.0, b.0)) }
+                }
+                #[inline(always)]
+                unsafe fn abs(a: Self) -> Self {
+                    // SAFETY: see the impl comment.
+                    unsafe { $name($and(a.0, $cast_f($set1_i(0x7fff_ffff)))) }
+                }
+                #[inline(always)]
+                unsafe fn div(a: Self, b: Self) -> Self {
+                    // SAFETY: see the impl comment.
+                    unsafe { $name($div(a.0, b.0)) }
+                }
+                #[inline(always)]
+                unsafe fn select_lt(a: Self, b: Self, t: Self, f: Self) -> Self {
+                    // SAFETY: see the impl comment.
+                    unsafe { $name($blendv(f.0, t.0, $cmplt(a.0, b.0))) }
+                }
+                #[inline(always)]
+                unsafe fn round(a: Self) -> Self {
+                    // SAFETY: see the impl comment.
+                    unsafe {
+                        $name($round::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(
+                            a.0,
+                        ))
+                    }
+                }
+                #[inline(always)]
+                unsafe fn frexp(x: Self) -> (Self, Self) {
+                    // SAFETY: see the impl comment.
+                    unsafe {
+                        let bits = $cast_i(x.0);
+                        let e = $add_i($and_i($srli::<23>(bits), $set1_i(0xff)), $set1_i(-127));
+                        let m = $or_i($and_i(bits, $set1_i(0x007f_ffff)), $set1_i(0x3f80_0000));
+                        ($name($cvt_if(e)), $name($cast_f(m)))
+                    }
+                }
+                #[inline(always)]
+                unsafe fn pow2i(n: Self) -> Self {
+                    // SAFETY: see the impl comment.
+                    unsafe {
+                        let e = $add_i($cvt_fi(n.0), $set1_i(127));
+                        $name($cast_f($slli::<23>(e)))
+                    }
+                }
+            }
+        };
+    }
+
+    lanes!(Avx, __m256, 8, "avx2,fma",
+        splat _mm256_set1_ps, load _mm256_loadu_ps, store _mm256_storeu_ps,
+        add _mm256_add_ps, sub _mm256_sub_ps, mul _mm256_mul_ps, max _mm256_max_ps, min _mm256_min_ps,
+        div _mm256_div_ps, and _mm256_and_ps, blendv _mm256_blendv_ps,
+        cmplt (|a, b| _mm256_cmp_ps::<_CMP_LT_OQ>(a, b)),
+        round _mm256_round_ps, cast_i _mm256_castps_si256, cast_f _mm256_castsi256_ps,
+        set1_i _mm256_set1_epi32, and_i _mm256_and_si256, or_i _mm256_or_si256,
+        add_i _mm256_add_epi32, srli _mm256_srli_epi32, slli _mm256_slli_epi32,
+        cvt_if _mm256_cvtepi32_ps, cvt_fi _mm256_cvtps_epi32,
+        fma _mm256_fmadd_ps);
+
+    lanes!(Sse, __m128, 4, "sse4.1",
+        splat _mm_set1_ps, load _mm_loadu_ps, store _mm_storeu_ps,
+        add _mm_add_ps, sub _mm_sub_ps, mul _mm_mul_ps, max _mm_max_ps, min _mm_min_ps,
+        div _mm_div_ps, and _mm_and_ps, blendv _mm_blendv_ps,
+        cmplt (|a, b| _mm_cmplt_ps(a, b)),
+        round _mm_round_ps, cast_i _mm_castps_si128, cast_f _mm_castsi128_ps,
+        set1_i _mm_set1_epi32, and_i _mm_and_si128, or_i _mm_or_si128,
+        add_i _mm_add_epi32, srli _mm_srli_epi32, slli _mm_slli_epi32,
+        cvt_if _mm_cvtepi32_ps, cvt_fi _mm_cvtps_epi32,
+        fma (|a, b, c| _mm_add_ps(_mm_mul_ps(a, b), c)));
+
+    /// log2(x) for x > 0 normal, to ~1e-7: x = m·2^e, m folded into
+    /// [√½, √2), then 2·atanh((m−1)/(m+1))/ln 2 by its odd series.
+    #[inline(always)]
+    unsafe fn log2<V: Vf>(x: V) -> V {
+        // SAFETY: level proven by the caller (trait contract).
+        unsafe {
+            let (e, m) = V::frexp(x);
+            let big = V::select_lt(
+                V::splat(std::f32::consts::SQRT_2),
+                m,
+                V::splat(1.0),
+                V::splat(0.0),
+            );
+            let e = V::add(e, big);
+            // m / 2 where m > √2.
+            let m = V::mul(
+                m,
+                V::select_lt(
+                    V::splat(std::f32::consts::SQRT_2),
+                    m,
+                    V::splat(0.5),
+                    V::splat(1.0),
+                ),
+            );
+            let one = V::splat(1.0);
+            let t = V::div(V::sub(m, one), V::add(m, one));
+            let t2 = V::mul(t, t);
+            let mut p = V::splat(1.0 / 9.0);
+            p = V::mul_add(p, t2, V::splat(1.0 / 7.0));
+            p = V::mul_add(p, t2, V::splat(1.0 / 5.0));
+            p = V::mul_add(p, t2, V::splat(1.0 / 3.0));
+            p = V::mul_add(p, t2, one);
+            let two_over_ln2 = V::splat(2.0 * std::f32::consts::LOG2_E);
+            V::mul_add(V::mul(two_over_ln2, t), p, e)
+        }
+    }
+
+    /// 2^x, clamped to [−126, 126], to ~2e-7 relative: n = round(x),
+    /// 2^(x−n) by its Taylor series to degree 6, times 2^n from the bits.
+    #[inline(always)]
+    unsafe fn exp2<V: Vf>(x: V) -> V {
+        // SAFETY: level proven by the caller (trait contract).
+        unsafe {
+            let x = V::min(V::max(x, V::splat(-126.0)), V::splat(126.0));
+            let n = V::round(x);
+            let y = V::mul(V::sub(x, n), V::splat(std::f32::consts::LN_2));
+            let mut p = V::splat(1.0 / 720.0);
+            p = V::mul_add(p, y, V::splat(1.0 / 120.0));
+            p = V::mul_add(p, y, V::splat(1.0 / 24.0));
+            p = V::mul_add(p, y, V::splat(1.0 / 6.0));
+            p = V::mul_add(p, y, V::splat(0.5));
+            p = V::mul_add(p, y, V::splat(1.0));
+            p = V::mul_add(p, y, V::splat(1.0));
+            V::mul(p, V::pow2i(n))
+        }
+    }
+
+    /// One TDF-II step on `V::N` channels: the scalar step's operations in
+    /// the scalar step's order, unfused, so every backend's filters are
+    /// bit-identical (multiplies and adds run on separate pipes, so on
+    /// x86 cores this costs no throughput against fused steps).
+    #[inline(always)]
+    unsafe fn tdf2<V: Vf>(c: &[V; 5], s: &mut [V; 2], x: V, guard: V) -> V {
+        // SAFETY: level proven by the caller (trait contract).
+        unsafe {
+            let y = V::add(V::mul(c[0], x), s[0]);
+            s[0] = V::add(V::mul(c[1], x), V::sub(s[1], V::mul(c[3], y)));
+            s[1] = V::add(V::mul(c[2], x), V::sub(guard, V::mul(c[4], y)));
+            y
+        }
+    }
+
+    /// Frames per pass: the bus accumulates in a stack buffer of this many
+    /// frames × 8 lanes per side.
+    const CHUNK: usize = 64;
+
+    /// Every strip of `bank` over `frames`, written once over the lane type.
+    #[inline(always)]
+    unsafe fn strips_with<V: Vf>(
+        bank: &mut StripBank,
+        input: &[f32],
+        max_block: usize,
+        frames: Range<usize>,
+        left: &mut [f32],
+        right: &mut [f32],
+    ) {
+        let p = bank.padded;
+        let groups = bank.groups();
+        let mut start = frames.start;
+        while start < frames.end {
+            let end = frames.end.min(start + CHUNK);
+            let count = end - start;
+            let mut bus = [[0.0f32; CHUNK * GROUP]; 2];
+            for group in 0..groups {
+                let run: [bool; BANDS] = std::array::from_fn(|b| {
+                    bank.band_active[b * groups + group] || bank.band_ramping[b * groups + group]
+                });
+                let ramp: [bool; BANDS] =
+                    std::array::from_fn(|b| bank.band_ramping[b * groups + group]);
+                let comp_on = bank.comp_active[group];
+                let gain_ramp = bank.gain_ramping[group];
+                for half in 0..GROUP / V::N {
+                    let strip = group * GROUP + half * V::N;
+                    // SAFETY: every per-strip array has `padded` entries and
+                    // strip + N ≤ padded; input rows hold max_block × GROUP
+                    // values and end ≤ max_block (checked by the mixer); the
+                    // bus buffers hold CHUNK × GROUP and count ≤ CHUNK.
+                    unsafe {
+                        let ld = |v: &[f32], at: usize| V::load(v.as_ptr().add(at + strip));
+                        let mut coef = [[V::splat(0.0); 5]; BANDS];
+                        let mut delta = [[V::splat(0.0); 5]; BANDS];
+                        let mut state = [[[V::splat(0.0); 2]; 2]; BANDS];
+                        for band in 0..BANDS {
+                            for k in 0..5 {
+                                coef[band][k] = ld(&bank.coef, bank.coef_at(band, k));
+                                delta[band][k] = ld(&bank.delta, bank.coef_at(band, k));
+                            }
+                            for side in 0..2 {
+                                for w in 0..2 {
+                                    state[band][side][w] =
+                                        ld(&bank.state, bank.state_at(band, side, w));
+                                }
+                            }
+                        }
+                        let [thr, slope, half_knee, knee_scale, attack, release, makeup]: [V; 7] =
+                            std::array::from_fn(|k| ld(&bank.comp[k], 0));
+                        let mut envelope = ld(&bank.envelope, 0);
+                        let mut gain = [ld(&bank.gain, 0), ld(&bank.gain, p)];
+                        let gain_delta = [ld(&bank.gain_delta, 0), ld(&bank.gain_delta, p)];
+                        let mono = ld(&bank.mono, 0);
+                        let mut peak = [ld(&bank.peak, 0), ld(&bank.peak, p)];
+                        let mut sum_squares = [ld(&bank.sum_squares, 0), ld(&bank.sum_squares, p)];
+                        let guard = V::splat(ANTI_DENORMAL);
+                        let floor = V::splat(LEVEL_FLOOR);
+                        let ceiling = V::splat(ENVELOPE_CEILING);
+                        let db_per_log2 = V::splat(20.0 * std::f32::consts::LOG10_2);
+                        let log2_per_db = V::splat(std::f32::consts::LOG2_10 / 20.0);
+                        let neg_half_knee = V::sub(V::splat(0.0), half_knee);
+                        let zero = V::splat(0.0);
+                        let half_v = V::splat(0.5);
+                        let in_l = input
+                            .as_ptr()
+                            .add(group * 2 * max_block * GROUP + half * V::N);
+                        let in_r = in_l.add(max_block * GROUP);
+                        for i in 0..count {
+                            let n = start + i;
+                            let mut l = V::load(in_l.add(n * GROUP));
+                            let mut r = V::load(in_r.add(n * GROUP));
+                            for band in 0..BANDS {
+                                if !run[band] {
+                                    continue;
+                                }
+                                if ramp[band] {
+                                    for k in 0..5 {
+                                        coef[band][k] = V::add(coef[band][k], delta[band][k]);
+                                    }
+                                }
+                                l = tdf2(&coef[band], &mut state[band][0], l, guard);
+                                r = tdf2(&coef[band], &mut state[band][1], r, guard);
+                            }
+                            if comp_on {
+                                let level = V::max(V::max(V::abs(l), V::abs(r)), floor);
+                                let over = V::mul_add(log2(level), db_per_log2, V::sub(zero, thr));
+                                let knee = V::add(over, half_knee);
+                                let soft = V::mul(knee_scale, V::mul(knee, knee));
+                                let above = V::mul(slope, over);
+                                // over ≥ W/2 → above; over ≤ −W/2 → 0; else soft.
+                                let reduction = V::select_lt(over, half_knee, soft, above);
+                                let reduction = V::select_lt(neg_half_knee, over, reduction, zero);
+                                let reduction = V::min(reduction, ceiling);
+                                let alpha = V::select_lt(reduction, envelope, attack, release);
+                                envelope =
+                                    V::mul_add(alpha, V::sub(envelope, reduction), reduction);
+                                let g = exp2(V::mul(V::add(envelope, makeup), log2_per_db));
+                                l = V::mul(l, g);
+                                r = V::mul(r, g);
+                            }
+                            if gain_ramp {
+                                gain[0] = V::add(gain[0], gain_delta[0]);
+                                gain[1] = V::add(gain[1], gain_delta[1]);
+                            }
+                            l = V::mul(l, gain[0]);
+                            r = V::mul(r, gain[1]);
+                            let m = V::mul(V::add(l, r), half_v);
+                            l = V::mul_add(mono, V::sub(m, l), l);
+                            r = V::mul_add(mono, V::sub(m, r), r);
+                            peak[0] = V::max(peak[0], V::abs(l));
+                            peak[1] = V::max(peak[1], V::abs(r));
+                            sum_squares[0] = V::mul_add(l, l, sum_squares[0]);
+                            sum_squares[1] = V::mul_add(r, r, sum_squares[1]);
+                            let bl = bus[0].as_mut_ptr().add(i * GROUP);
+                            let br = bus[1].as_mut_ptr().add(i * GROUP);
+                            V::add(V::load(bl), l).store(bl);
+                            V::add(V::load(br), r).store(br);
+                        }
+                        let st = |v: &mut [f32], at: usize, x: V| {
+                            x.store(v.as_mut_ptr().add(at + strip))
+                        };
+                        for band in 0..BANDS {
+                            if ramp[band] {
+                                for k in 0..5 {
+                                    let at = bank.coef_at(band, k);
+                                    st(&mut bank.coef, at, coef[band][k]);
+                                }
+                            }
+                            for side in 0..2 {
+                                for w in 0..2 {
+                                    let at = bank.state_at(band, side, w);
+                                    st(&mut bank.state, at, state[band][side][w]);
+                                }
+                            }
+                        }
+                        st(&mut bank.envelope, 0, envelope);
+                        for side in 0..2 {
+                            st(&mut bank.gain, side * p, gain[side]);
+                            st(&mut bank.peak, side * p, peak[side]);
+                            st(&mut bank.sum_squares, side * p, sum_squares[side]);
+                        }
+                    }
+                }
+            }
+            for i in 0..count {
+                left[start + i] += bus[0][i * GROUP..i * GROUP + V::N].iter().sum::<f32>();
+                right[start + i] += bus[1][i * GROUP..i * GROUP + V::N].iter().sum::<f32>();
+            }
+            start = end;
+        }
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    fn strips_avx2(
+        bank: &mut StripBank,
+        input: &[f32],
+        mb: usize,
+        frames: Range<usize>,
+        l: &mut [f32],
+        r: &mut [f32],
+    ) {
+        // SAFETY: only called where avx2+fma were detected.
+        unsafe { strips_with::<Avx>(bank, input, mb, frames, l, r) }
+    }
+
+    #[target_feature(enable = "sse4.1")]
+    fn strips_sse41(
+        bank: &mut StripBank,
+        input: &[f32],
+        mb: usize,
+        frames: Range<usize>,
+        l: &mut [f32],
+        r: &mut [f32],
+    ) {
+        // SAFETY: only called where sse4.1 was detected.
+        unsafe { strips_with::<Sse>(bank, input, mb, frames, l, r) }
+    }
+
+    /// Dispatch; `level` comes from a checked constructor.
+    pub(crate) fn process_strips(
+        level: SimdLevel,
+        bank: &mut StripBank,
+        input: &[f32],
+        max_block: usize,
+        frames: Range<usize>,
+        left: &mut [f32],
+        right: &mut [f32],
+    ) {
+        // The unchecked loads rely on these (guaranteed by the mixer).
+        let groups = bank.groups();
+        assert!(frames.end <= max_block && frames.end <= left.len() && frames.end <= right.len());
+        assert!(input.len() >= groups * 2 * max_block * GROUP);
+        assert!(
+            bank.coef.len() == BANDS * 5 * bank.padded
+                && bank.state.len() == BANDS * 4 * bank.padded
+        );
+        assert!(bank.gain.len() == 2 * bank.padded && bank.peak.len() == 2 * bank.padded);
+        match level {
+            // SAFETY: `level` was checked by the SimdStrips constructor.
+            SimdLevel::Avx2Fma => unsafe {
+                strips_avx2(bank, input, max_block, frames, left, right)
+            },
+            // SAFETY: as above.
+            _ => unsafe { strips_sse41(bank, input, max_block, frames, left, right) },
+        }
+    }
+
+    /// A bank of biquads over interleaved frames, written once over the lane
+    /// type: four registers are kept in flight so the recursion's latency
+    /// overlaps. Returns how many leading channels it processed (a multiple
+    /// of `V::N`); the caller does the rest.
+    #[inline(always)]
+    unsafe fn biquad_with<V: Vf>(
+        coef: &mut [f32],
+        state: &mut [f32],
+        buf: &mut [f32],
+        channels: usize,
+    ) -> usize {
+        let frames = buf.len() / channels;
+        let guard;
+        // SAFETY: level proven by the caller.
+        unsafe { guard = V::splat(ANTI_DENORMAL) };
+        let mut first = 0;
+        while first < channels {
+            let width = ((channels - first) / V::N).min(4);
+            if width == 0 {
+                break;
+            }
+            // SAFETY: coef holds 5 × channels, state 2 × channels values
+            // (`[k][channel]`), buf `frames × channels`; lanes first ..
+            // first + width·N are in range.
+            unsafe {
+                let mut c = [[V::splat(0.0); 5]; 4];
+                let mut s = [[V::splat(0.0); 2]; 4];
+                for u in 0..width {
+                    let ch = first + u * V::N;
+                    for k in 0..5 {
+                        c[u][k] = V::load(coef.as_ptr().add(k * channels + ch));
+                    }
+                    for w in 0..2 {
+                        s[u][w] = V::load(state.as_ptr().add(w * channels + ch));
+                    }
+                }
+                let ptr = buf.as_mut_ptr();
+                if width == 4 {
+                    for f in 0..frames {
+                        let row = ptr.add(f * channels + first);
+                        for u in 0..4 {
+                            let x = V::load(row.add(u * V::N));
+                            tdf2(&c[u], &mut s[u], x, guard).store(row.add(u * V::N));
+                        }
+                    }
+                } else {
+                    for f in 0..frames {
+                        let row = ptr.add(f * channels + first);
+                        for u in 0..width {
+                            let x = V::load(row.add(u * V::N));
+                            tdf2(&c[u], &mut s[u], x, guard).store(row.add(u * V::N));
+                        }
+                    }
+                }
+                for u in 0..width {
+                    let ch = first + u * V::N;
+                    for w in 0..2 {
+                        s[u][w].store(state.as_mut_ptr().add(w * channels + ch));
+                    }
+                }
+            }
+            first += width * V::N;
+        }
+        first
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    fn biquad_avx2(coef: &mut [f32], state: &mut [f32], buf: &mut [f32], channels: usize) -> usize {
+        // SAFETY: only called where avx2+fma were detected.
+        unsafe { biquad_with::<Avx>(coef, state, buf, channels) }
+    }
+
+    #[target_feature(enable = "sse4.1")]
+    fn biquad_sse41(
+        coef: &mut [f32],
+        state: &mut [f32],
+        buf: &mut [f32],
+        channels: usize,
+    ) -> usize {
+        // SAFETY: only called where sse4.1 was detected.
+        unsafe { biquad_with::<Sse>(coef, state, buf, channels) }
+    }
+
+    /// Dispatch for [`BiquadBank`](crate::BiquadBank): processes the
+    /// leading channels that fill whole registers and returns how many.
+    pub(crate) fn biquad_interleaved(
+        level: SimdLevel,
+        coef: &mut [f32],
+        state: &mut [f32],
+        buf: &mut [f32],
+        channels: usize,
+    ) -> usize {
+        assert!(channels > 0 && coef.len() == 5 * channels && state.len() == 2 * channels);
+        assert!(buf.len().is_multiple_of(channels));
+        match level {
+            // SAFETY: `level` was checked by the bank's constructor.
+            SimdLevel::Avx2Fma => unsafe { biquad_avx2(coef, state, buf, channels) },
+            // SAFETY: as above.
+            _ => unsafe { biquad_sse41(coef, state, buf, channels) },
+        }
+    }
+
+    /// log2 and exp2 on AVX2 for the accuracy tests.
+    #[cfg(test)]
+    pub(crate) fn log2_exp2_avx2(x: &[f32; 8]) -> ([f32; 8], [f32; 8]) {
+        assert!(SimdLevel::Avx2Fma.is_available());
+        #[target_feature(enable = "avx2,fma")]
+        fn inner(x: &[f32; 8]) -> ([f32; 8], [f32; 8]) {
+            let (mut l, mut e) = ([0.0; 8], [0.0; 8]);
+            // SAFETY: avx2+fma checked above; arrays hold 8 values.
+            unsafe {
+                let v = Avx::load(x.as_ptr());
+                log2(v).store(l.as_mut_ptr());
+                exp2(v).store(e.as_mut_ptr());
+            }
+            (l, e)
+        }
+        // SAFETY: checked above.
+        unsafe { inner(x) }
+    }
+}
+
+pub(crate) use imp::*;
+
+#[cfg(all(test, any(target_arch = "x86", target_arch = "x86_64")))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_log2_and_exp2_are_accurate() {
+        if !SimdLevel::Avx2Fma.is_available() {
+            eprintln!("SKIPPED: no AVX2+FMA");
+            return;
+        }
+        let mut worst_log = 0.0f64;
+        let mut worst_exp = 0.0f64;
+        let mut x = 1e-30f32;
+        while x < 1e30 {
+            let xs: [f32; 8] = std::array::from_fn(|i| x * (1.0 + i as f32 * 0.137));
+            let (l, _) = log2_exp2_avx2(&xs);
+            for i in 0..8 {
+                let exact = (xs[i] as f64).log2();
+                worst_log = worst_log.max((l[i] as f64 - exact).abs() / exact.abs().max(1.0));
+            }
+            x *= 1.37;
+        }
+        let mut y = -120.0f32;
+        while y < 120.0 {
+            let ys: [f32; 8] = std::array::from_fn(|i| y + i as f32 * 0.0173);
+            let (_, e) = log2_exp2_avx2(&ys);
+            for i in 0..8 {
+                let exact = (ys[i] as f64).exp2();
+                worst_exp = worst_exp.max(((e[i] as f64 - exact) / exact).abs());
+            }
+            y += 0.31;
+        }
+        // log2 within 1e-6 (relative above |log2| = 1: the f32 result's own
+        // precision), i.e. ≪ 0.01 dB; exp2 within 1e-6 relative.
+        assert!(worst_log < 1e-6, "log2 error {worst_log}");
+        assert!(worst_exp < 1e-6, "exp2 error {worst_exp}");
+    }
+}

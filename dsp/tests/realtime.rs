@@ -1,0 +1,93 @@
+//! `Mixer::process` allocates nothing (a counting global allocator), on
+//! every backend this machine has, including blocks that ramp settings and
+//! cross meter windows.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use vivace_backend::SimdLevel;
+use vivace_dsp::{
+    Bell, CompressorSettings, Mixer, MixerConfig, ScalarStrips, Shelf, SimdStrips, StripKernel,
+    StripSettings,
+};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards to the system allocator unchanged; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[test]
+fn process_allocates_nothing() {
+    let mut kernels: Vec<Box<dyn StripKernel>> = vec![Box::new(ScalarStrips)];
+    for level in [SimdLevel::Avx2Fma, SimdLevel::Sse41] {
+        if let Ok(k) = SimdStrips::new(level) {
+            kernels.push(Box::new(k));
+        }
+    }
+    for kernel in kernels {
+        let strips = 37;
+        let config = MixerConfig::new(48_000.0, strips).with_meter_window(200);
+        let mut mixer = Mixer::with_kernel(config, kernel).unwrap();
+        let mut settings = StripSettings {
+            compressor: Some(CompressorSettings::default()),
+            ..StripSettings::default()
+        };
+        settings.eq.low_shelf = Some(Shelf::new(120.0, 3.0));
+        settings.eq.mid = Some(Bell {
+            frequency: 1_000.0,
+            gain_db: -4.0,
+            q: 1.2,
+        });
+        settings.eq.high_shelf = Some(Shelf::new(9_000.0, 2.0));
+        let input: Vec<f32> = (0..strips * 2 * 128)
+            .map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5)
+            .collect();
+        let (mut l, mut r) = (vec![0.0f32; 128], vec![0.0f32; 128]);
+        let before = ALLOCATIONS.load(Ordering::Relaxed);
+        for block in 0..50 {
+            if block % 10 == 5 {
+                // Retuning between blocks: validation and coefficient
+                // design allocate nothing either.
+                settings.eq.mid = Some(Bell {
+                    frequency: 500.0 + 50.0 * block as f64,
+                    gain_db: 3.0,
+                    q: 1.0,
+                });
+                for s in 0..strips {
+                    mixer.set_strip(s, &settings).unwrap();
+                }
+            }
+            let n = 64 + block % 65;
+            mixer
+                .process(&input[..strips * 2 * n], &mut l[..n], &mut r[..n])
+                .unwrap();
+        }
+        let after = ALLOCATIONS.load(Ordering::Relaxed);
+        assert_eq!(
+            after - before,
+            0,
+            "{} allocated {} times",
+            mixer.backend_name(),
+            after - before
+        );
+    }
+}
