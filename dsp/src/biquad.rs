@@ -258,9 +258,11 @@ impl Coefficients {
 pub(crate) fn tdf2_step(c: &[f32; 5], s: &mut [f32; 2], x: f32) -> f32 {
     // Every backend performs exactly these operations in this order,
     // unfused, so filters are bit-identical across backends.
+    // (b·x + s) is ready before y: only a·y and one subtraction sit on the
+    // recursion's critical path.
     let y = c[0] * x + s[0];
-    s[0] = c[1] * x + (s[1] - c[3] * y);
-    s[1] = c[2] * x + (ANTI_DENORMAL - c[4] * y);
+    s[0] = (c[1] * x + s[1]) - c[3] * y;
+    s[1] = (c[2] * x + ANTI_DENORMAL) - c[4] * y;
     y
 }
 

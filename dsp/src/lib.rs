@@ -49,6 +49,8 @@ mod biquad;
 mod error;
 mod kernel;
 mod mixer;
+pub mod osc;
+pub mod signals;
 mod simd;
 mod strip;
 

@@ -298,8 +298,8 @@ mod imp {
         // SAFETY: level proven by the caller (trait contract).
         unsafe {
             let y = V::add(V::mul(c[0], x), s[0]);
-            s[0] = V::add(V::mul(c[1], x), V::sub(s[1], V::mul(c[3], y)));
-            s[1] = V::add(V::mul(c[2], x), V::sub(guard, V::mul(c[4], y)));
+            s[0] = V::sub(V::add(V::mul(c[1], x), s[1]), V::mul(c[3], y));
+            s[1] = V::sub(V::add(V::mul(c[2], x), guard), V::mul(c[4], y));
             y
         }
     }
@@ -554,11 +554,19 @@ mod imp {
                 }
                 let ptr = buf.as_mut_ptr();
                 if width == 4 {
+                    // Four registers of state stay in registers; the 20
+                    // coefficient vectors would not fit beside them, so they
+                    // are re-read from L1 each step (cheaper than spilling
+                    // the state, which would put a store-to-load round trip
+                    // on the recursion).
+                    let cp = coef.as_ptr().add(first);
                     for f in 0..frames {
                         let row = ptr.add(f * channels + first);
                         for u in 0..4 {
                             let x = V::load(row.add(u * V::N));
-                            tdf2(&c[u], &mut s[u], x, guard).store(row.add(u * V::N));
+                            let cu: [V; 5] =
+                                std::array::from_fn(|k| V::load(cp.add(k * channels + u * V::N)));
+                            tdf2(&cu, &mut s[u], x, guard).store(row.add(u * V::N));
                         }
                     }
                 } else {

@@ -1,0 +1,201 @@
+//! vivace-dsp against itself and its peers, all in one run:
+//!
+//! - biquad throughput (biquad-samples/s) for 8 / 32 / 256 / 1,024
+//!   channels × 128 frames: `BiquadBank` scalar and SIMD, the `biquad` crate
+//!   (0.6, `DirectForm2Transposed<f32>`, one filter per channel, per sample)
+//!   and fundsp's `BiquadBank<f32x8>` (0.23, one bank per 8 channels, per
+//!   frame), same coefficients (a 1 kHz RBJ peaking filter, +6 dB, Q 1),
+//!   same interleaved noise;
+//! - the mixer: 1,000 full strips (3 EQ bands, compressor, gain, pan,
+//!   meters) per 128-frame block, throughput in stereo channel-samples/s
+//!   (÷ 48,000 = channels in real time per core);
+//! - denormals: the same mixer on noise, and on silence after a loud burst.
+//!
+//! `cargo bench -p vivace-benches --bench dsp`
+
+// criterion_group! generates an undocumented public function.
+#![allow(missing_docs)]
+
+use std::time::Duration;
+
+use criterion::measurement::WallTime;
+use criterion::{
+    BenchmarkGroup, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main,
+};
+use vivace_backend::SimdLevel;
+use vivace_benches::random_f32;
+use vivace_dsp::{
+    Bell, BiquadBank, Coefficients, CompressorSettings, FilterShape, Mixer, MixerConfig,
+    ScalarStrips, Shelf, SimdStrips, StripKernel, StripSettings,
+};
+
+const FRAMES: usize = 128;
+
+fn short_group<'c>(c: &'c mut Criterion, name: &str) -> BenchmarkGroup<'c, WallTime> {
+    let mut group = c.benchmark_group(name);
+    group
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(20);
+    group
+}
+
+fn biquads(c: &mut Criterion) {
+    use biquad::Biquad as _;
+    use fundsp::audionode::AudioNode as _;
+    let design = Coefficients::design(
+        FilterShape::Peaking { gain_db: 6.0 },
+        48_000.0,
+        1_000.0,
+        1.0,
+    )
+    .unwrap();
+    let [b0, b1, b2, a1, a2] = design.to_f32();
+    let mut group = short_group(c, "biquad");
+    for channels in [8usize, 32, 256, 1024] {
+        let input = random_f32(channels * FRAMES, 7);
+        let mut buf = input.clone();
+        group.throughput(Throughput::Elements((channels * FRAMES) as u64));
+        let mut ours = vec![(
+            "scalar".to_string(),
+            BiquadBank::new(channels, vivace_backend::Preference::Scalar).unwrap(),
+        )];
+        for level in [SimdLevel::Avx2Fma, SimdLevel::Sse41] {
+            if let Ok(bank) = BiquadBank::with_level(channels, level) {
+                ours.push((format!("simd-{level}"), bank));
+            }
+        }
+        for (name, bank) in &mut ours {
+            bank.set_all(design);
+            group.bench_function(BenchmarkId::new(name.as_str(), channels), |b| {
+                b.iter(|| {
+                    buf.copy_from_slice(&input);
+                    bank.process_interleaved(&mut buf).unwrap();
+                })
+            });
+        }
+        // The `biquad` crate: one DF2T filter per channel, sample by sample.
+        let coeffs = biquad::Coefficients { a1, a2, b0, b1, b2 };
+        let mut filters: Vec<biquad::DirectForm2Transposed<f32>> = (0..channels)
+            .map(|_| biquad::DirectForm2Transposed::<f32>::new(coeffs))
+            .collect();
+        group.bench_function(BenchmarkId::new("biquad-0.6", channels), |b| {
+            b.iter(|| {
+                buf.copy_from_slice(&input);
+                for frame in buf.chunks_exact_mut(channels) {
+                    for (x, f) in frame.iter_mut().zip(filters.iter_mut()) {
+                        *x = f.run(*x);
+                    }
+                }
+            })
+        });
+        // fundsp's BiquadBank<f32x8>: eight channels per bank, frame by frame.
+        use fundsp::wide::f32x8;
+        let fc = fundsp::biquad::BiquadCoefs::<f32x8>::arbitrary(
+            f32x8::splat(a1),
+            f32x8::splat(a2),
+            f32x8::splat(b0),
+            f32x8::splat(b1),
+            f32x8::splat(b2),
+        );
+        let mut banks: Vec<fundsp::biquad_bank::BiquadBank<f32x8>> = (0..channels / 8)
+            .map(|_| fundsp::biquad_bank::BiquadBank::with_coefs(fc))
+            .collect();
+        group.bench_function(BenchmarkId::new("fundsp-0.23-BiquadBank", channels), |b| {
+            b.iter(|| {
+                buf.copy_from_slice(&input);
+                for frame in buf.chunks_exact_mut(channels) {
+                    for (lanes, bank) in frame.chunks_exact_mut(8).zip(banks.iter_mut()) {
+                        let y = bank.tick(fundsp::Frame::from_slice(lanes));
+                        lanes.copy_from_slice(y.as_slice());
+                    }
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+fn full_strip() -> StripSettings {
+    let mut s = StripSettings {
+        compressor: Some(CompressorSettings::default()),
+        gain_db: -3.0,
+        pan: 0.2,
+        ..StripSettings::default()
+    };
+    s.eq.low_shelf = Some(Shelf::new(120.0, 3.0));
+    s.eq.mid = Some(Bell {
+        frequency: 1_500.0,
+        gain_db: -4.0,
+        q: 1.2,
+    });
+    s.eq.high_shelf = Some(Shelf::new(9_000.0, 2.0));
+    s
+}
+
+fn kernels() -> Vec<(String, Box<dyn StripKernel>)> {
+    let mut all: Vec<(String, Box<dyn StripKernel>)> =
+        vec![("scalar".into(), Box::new(ScalarStrips))];
+    for level in [SimdLevel::Avx2Fma, SimdLevel::Sse41] {
+        if let Ok(k) = SimdStrips::new(level) {
+            all.push((format!("simd-{level}"), Box::new(k)));
+        }
+    }
+    all
+}
+
+fn mixer_with(kernel: Box<dyn StripKernel>, strips: usize) -> Mixer {
+    let mut mixer = Mixer::with_kernel(MixerConfig::new(48_000.0, strips), kernel).unwrap();
+    let settings = full_strip();
+    for s in 0..strips {
+        mixer.set_strip(s, &settings).unwrap();
+    }
+    mixer
+}
+
+fn mixer(c: &mut Criterion) {
+    let strips = 1000;
+    let input = random_f32(strips * 2 * FRAMES, 11);
+    let (mut l, mut r) = (vec![0.0f32; FRAMES], vec![0.0f32; FRAMES]);
+    let mut group = short_group(c, "mixer_1000_strips");
+    group.throughput(Throughput::Elements((strips * FRAMES) as u64));
+    for (name, kernel) in kernels() {
+        let mut mixer = mixer_with(kernel, strips);
+        group.bench_function(BenchmarkId::new(name.as_str(), FRAMES), |b| {
+            b.iter(|| mixer.process(&input, &mut l, &mut r).unwrap())
+        });
+    }
+    group.finish();
+}
+
+fn denormals(c: &mut Criterion) {
+    let strips = 256;
+    let noise = random_f32(strips * 2 * FRAMES, 13);
+    let silence = vec![0.0f32; noise.len()];
+    let (mut l, mut r) = (vec![0.0f32; FRAMES], vec![0.0f32; FRAMES]);
+    let mut group = short_group(c, "denormals_256_strips");
+    group.throughput(Throughput::Elements((strips * FRAMES) as u64));
+    for (name, kernel) in kernels() {
+        let mut mixer = mixer_with(kernel, strips);
+        group.bench_function(BenchmarkId::new(format!("{name}/noise"), FRAMES), |b| {
+            b.iter(|| mixer.process(&noise, &mut l, &mut r).unwrap())
+        });
+        // A loud burst, then ten seconds of silence so every filter and
+        // envelope has decayed as far as it ever will, then measure silence.
+        let loud: Vec<f32> = noise.iter().map(|x| x * 4.0).collect();
+        for _ in 0..40 {
+            mixer.process(&loud, &mut l, &mut r).unwrap();
+        }
+        for _ in 0..3750 {
+            mixer.process(&silence, &mut l, &mut r).unwrap();
+        }
+        group.bench_function(
+            BenchmarkId::new(format!("{name}/silence-after-burst"), FRAMES),
+            |b| b.iter(|| mixer.process(&silence, &mut l, &mut r).unwrap()),
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, biquads, mixer, denormals);
+criterion_main!(benches);
