@@ -44,9 +44,6 @@ pub enum Error {
     /// No backend could be built for the preference.
     #[error("backend: {0}")]
     Backend(#[from] vivace_backend::SelectError),
-    /// The GPU backend failed.
-    #[error("gpu: {0}")]
-    Gpu(String),
 }
 
 impl Error {

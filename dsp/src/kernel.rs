@@ -12,8 +12,8 @@ use vivace_backend::{
 
 /// Processes frames of every strip and adds them to a stereo bus.
 ///
-/// Implemented by [`ScalarStrips`], [`SimdStrips`] and (feature `gpu`)
-/// `GpuStrips`; a [`Mixer`](crate::Mixer) drives one of them.
+/// Implemented by [`ScalarStrips`] and [`SimdStrips`]; a
+/// [`Mixer`](crate::Mixer) drives one of them.
 pub trait StripKernel: Backend + Send {
     /// Processes `frames` of the lane-interleaved `input`
     /// (`[group][side][frame][lane]`, `max_block` frames per row) through
@@ -216,23 +216,19 @@ impl StripKernel for SimdStrips {
     }
 }
 
-/// The strip-kernel chain for a mixer: GPU first only when forced (a
-/// real-time block cannot wait for a GPU round trip; use
-/// [`calibrate_strip_kernel`](crate::calibrate_strip_kernel) for offline
-/// rendering), then the best SIMD level, then scalar.
+/// The strip-kernel chain for a mixer: the best SIMD level, then scalar.
+/// The chain starts with a GPU candidate so that forcing `gpu` gives a
+/// clear error: vivace-dsp has no GPU backend yet.
 pub fn select_strip_kernel(
     preference: Preference,
-    config: &MixerConfig,
+    _config: &MixerConfig,
 ) -> Result<Selection<Box<dyn StripKernel>>, SelectError> {
     let mut chain: Vec<Candidate<'_, Box<dyn StripKernel>>> = Vec::new();
-    chain.push(Candidate::new(BackendKind::Gpu, move || {
-        if !preference.is_forced() {
-            return Err(Unavailable::new(
-                BackendKind::Gpu,
-                "auto keeps real-time blocks on the CPU (calibrate for offline rendering)",
-            ));
-        }
-        gpu_candidate(config)
+    chain.push(Candidate::new(BackendKind::Gpu, || {
+        Err(Unavailable::new(
+            BackendKind::Gpu,
+            "vivace-dsp has no GPU strip backend yet (planned for offline bulk rendering)",
+        ))
     }));
     for level in [SimdLevel::Avx2Fma, SimdLevel::Sse41] {
         chain.push(Candidate::new(BackendKind::Simd(level), move || {
@@ -243,19 +239,4 @@ pub fn select_strip_kernel(
         Ok(Box::new(ScalarStrips) as Box<dyn StripKernel>)
     }));
     select(preference, chain)
-}
-
-#[cfg(feature = "gpu")]
-fn gpu_candidate(config: &MixerConfig) -> Result<Box<dyn StripKernel>, Unavailable> {
-    crate::gpu::GpuStrips::new(config)
-        .map(|k| Box::new(k) as Box<dyn StripKernel>)
-        .map_err(|e| Unavailable::new(BackendKind::Gpu, e.to_string()))
-}
-
-#[cfg(not(feature = "gpu"))]
-fn gpu_candidate(_: &MixerConfig) -> Result<Box<dyn StripKernel>, Unavailable> {
-    Err(Unavailable::new(
-        BackendKind::Gpu,
-        "vivace-dsp was built without its `gpu` feature",
-    ))
 }

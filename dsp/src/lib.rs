@@ -1,7 +1,8 @@
 /*!
 Audio DSP for real-time mixers: RBJ biquads, a 3-band EQ, a feed-forward
-compressor, a channel strip and a mixer of thousands of strips, on scalar,
-SIMD-across-channels and GPU backends chosen at run time; wavetable
+compressor, a channel strip and a mixer of thousands of strips, on scalar
+and SIMD-across-channels backends chosen at run time (no GPU backend yet);
+wavetable
 oscillators, a voice pool and test signals.
 
 - [`Coefficients`] / [`FilterShape`]: RBJ Audio-EQ-Cookbook designs in f64;
@@ -13,9 +14,8 @@ oscillators, a voice pool and test signals.
 - [`Mixer`]: any number of strips summed to a stereo bus; `process` is
   real-time safe (no allocation, lock or system call) and ramps every
   parameter change across the block.
-- Kernels ([`StripKernel`]): [`ScalarStrips`] (reference), [`SimdStrips`]
-  (8 strips per AVX2+FMA register, 4 per SSE4.1) and, with the `gpu`
-  feature, `GpuStrips` for offline bulk rendering.
+- Kernels ([`StripKernel`]): [`ScalarStrips`] (reference) and
+  [`SimdStrips`] (8 strips per AVX2+FMA register, 4 per SSE4.1).
 - [`osc`]: wavetable oscillators and a voice pool; [`signals`]: sine,
   white and pink noise, impulse, log sweep.
 

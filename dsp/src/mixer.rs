@@ -125,8 +125,8 @@ impl std::fmt::Debug for Mixer {
 
 impl Mixer {
     /// A mixer of bypassed strips on the backend `preference` resolves to
-    /// (SIMD → scalar under `Auto`; the GPU only when forced, since a
-    /// real-time block cannot wait for a GPU round trip).
+    /// (best SIMD → scalar; forcing `gpu` is an error: there is no GPU
+    /// strip backend yet).
     pub fn new(config: MixerConfig, preference: Preference) -> Result<Mixer, Error> {
         config.validate()?;
         let selection = select_strip_kernel(preference, &config)?;
