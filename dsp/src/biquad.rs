@@ -72,15 +72,15 @@ pub enum FilterShape {
 /// H(z) = (b0 + b1 z⁻¹ + b2 z⁻²) / (1 + a1 z⁻¹ + a2 z⁻²).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Coefficients {
-    /// Feed-forward coefficient of x[n].
+    /// Feed-forward coefficient of `x[n]`.
     pub b0: f64,
-    /// Feed-forward coefficient of x[n−1].
+    /// Feed-forward coefficient of `x[n−1]`.
     pub b1: f64,
-    /// Feed-forward coefficient of x[n−2].
+    /// Feed-forward coefficient of `x[n−2]`.
     pub b2: f64,
-    /// Feedback coefficient of y[n−1].
+    /// Feedback coefficient of `y[n−1]`.
     pub a1: f64,
-    /// Feedback coefficient of y[n−2].
+    /// Feedback coefficient of `y[n−2]`.
     pub a2: f64,
 }
 
