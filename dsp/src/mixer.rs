@@ -193,9 +193,7 @@ impl Mixer {
                 count: self.config.strips,
             });
         }
-        // Validate fully before touching the bank.
-        settings.validate()?;
-        settings.eq.coefficients(self.config.sample_rate)?;
+        // `apply` validates everything before it touches the bank.
         self.bank.apply(index, settings)
     }
 
