@@ -1,0 +1,1 @@
+//! Indicators (placeholder while being written).
