@@ -99,12 +99,11 @@ pub trait FeedReader: Send {
     ) -> Result<KlineRead, Error>;
 }
 
+/// A feed's writer and its readers, as [`channel`] returns them.
+pub type FeedEnds = (Box<dyn FeedWriter>, Vec<Box<dyn FeedReader>>);
+
 /// A writer and `consumers` readers connected in `mode`.
-pub fn channel(
-    mode: FeedMode,
-    config: LayoutConfig,
-    consumers: usize,
-) -> Result<(Box<dyn FeedWriter>, Vec<Box<dyn FeedReader>>), Error> {
+pub fn channel(mode: FeedMode, config: LayoutConfig, consumers: usize) -> Result<FeedEnds, Error> {
     match mode {
         FeedMode::Shared => {
             let region = Region::in_memory(config)?;

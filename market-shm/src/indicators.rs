@@ -1,1 +1,0 @@
-//! Indicators (placeholder while being written).
