@@ -106,7 +106,130 @@ fn main() {
     generic_kernels(preference);
     dsp(preference);
     particles(preference);
+    market(preference);
     governors();
+}
+
+/// vivace-market-shm: writer update rate, reader latency, indicators.
+fn market(preference: Preference) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use vivace_market_shm::indicators::{
+        IndicatorParams, IndicatorSeries, KlineHistory, select_indicator_kernel,
+    };
+    use vivace_market_shm::{
+        Kline, LayoutConfig, Reader, Region, Ticker, TickerField, WaitMode, Writer, monotonic_nanos,
+    };
+
+    println!(
+        "\n== vivace-market-shm: the origin's layout (100 symbols, 6 intervals × 1,440 klines) =="
+    );
+    let region = Region::in_memory(LayoutConfig::default()).unwrap_or_else(|e| exit_usage(e));
+    println!("  region: {} bytes", region.layout().total_size());
+    let mut writer = Writer::attach(Arc::clone(&region)).unwrap_or_else(|e| exit_usage(e));
+    const WRITES: u64 = 2_000_000;
+    let mut t = Ticker::default();
+    let start = Instant::now();
+    for i in 0..WRITES {
+        t.set(TickerField::Last, i as f64);
+        writer
+            .write_ticker((i % 100) as usize, &t)
+            .unwrap_or_else(|e| exit_usage(e));
+    }
+    let each = start.elapsed().as_secs_f64() / WRITES as f64;
+    println!(
+        "  writer, no reader: {:.1} ns per ticker write incl. notification = {}",
+        each * 1e9,
+        format_rate(1.0 / each, "updates/s")
+    );
+
+    // Write-to-observe latency: a reader thread spins on the update counter
+    // and reads the stamped ticker; the writer waits for it before the next.
+    let reader = Reader::attach(Arc::clone(&region));
+    let done = Arc::new(AtomicBool::new(false));
+    let seen_flag = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let watcher = {
+        let (done, seen_flag) = (Arc::clone(&done), Arc::clone(&seen_flag));
+        std::thread::spawn(move || {
+            let mut latencies = Vec::new();
+            let mut count = reader.update_count();
+            while !done.load(Ordering::Relaxed) {
+                match reader.wait_for_update(count, Duration::from_millis(50), WaitMode::Spin) {
+                    Ok(now) => count = now,
+                    Err(_) => continue,
+                }
+                if let Ok(t) = reader.ticker(0) {
+                    latencies.push(
+                        monotonic_nanos().saturating_sub(t.get(TickerField::Timestamp) as u64),
+                    );
+                }
+                seen_flag.store(count, Ordering::Release);
+            }
+            latencies
+        })
+    };
+    for _ in 0..20_000 {
+        let mut t = Ticker::default();
+        t.set(TickerField::Timestamp, monotonic_nanos() as f64);
+        writer.write_ticker(0, &t).unwrap_or_else(|e| exit_usage(e));
+        let target = writer.update_count();
+        let deadline = Instant::now() + Duration::from_millis(100);
+        while seen_flag.load(Ordering::Acquire) < target && Instant::now() < deadline {
+            std::hint::spin_loop();
+        }
+    }
+    done.store(true, Ordering::Relaxed);
+    let mut latencies = watcher.join().unwrap_or_default();
+    latencies.sort_unstable();
+    if !latencies.is_empty() {
+        println!(
+            "  reader thread spinning: write-to-observe p50 {} ns, p99 {} ns ({} samples)",
+            latencies[latencies.len() / 2],
+            latencies[latencies.len() * 99 / 100],
+            latencies.len()
+        );
+    }
+
+    // Indicators over every symbol × interval, recomputed in bulk.
+    let (series, len) = (600, 1_440);
+    let mut history = KlineHistory::zeroed(series, len);
+    let mut price = vec![100.0f64; series];
+    for t in 0..len {
+        for (s, p) in price.iter_mut().enumerate() {
+            *p *= 1.0 + 0.001 * (((t * 31 + s * 17) % 13) as f64 - 6.0) / 6.0;
+            let k = Kline {
+                open_time: t as f64,
+                open: *p,
+                high: *p * 1.001,
+                low: *p * 0.999,
+                close: *p,
+                volume: 1.0 + (s % 7) as f64,
+            };
+            history.set(t, s, &k);
+        }
+    }
+    let selection = select_indicator_kernel(preference, series * len)
+        .unwrap_or_else(|e| exit_usage(format_args!("indicators: {e}")));
+    println!("  indicators chosen: {}", selection.backend.name());
+    for why in selection
+        .skipped
+        .iter()
+        .filter(|u| preference.admits(u.kind))
+    {
+        println!("    skipped {why}");
+    }
+    let mut kernel = selection.backend;
+    let mut out = IndicatorSeries::default();
+    let time = median_time(5, || {
+        kernel
+            .compute(&IndicatorParams::default(), &history, &mut out)
+            .unwrap_or_else(|e| exit_usage(e));
+    });
+    println!(
+        "  SMA, EMA, RSI, Bollinger, VWAP for {series} series × {len} klines: {:.2} ms ({})",
+        time.as_secs_f64() * 1e3,
+        format_rate((series * len) as f64 / time.as_secs_f64(), "klines/s")
+    );
 }
 
 fn dsp(preference: Preference) {

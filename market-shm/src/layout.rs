@@ -371,7 +371,9 @@ pub enum TickerField {
     Open = 6,
     /// Price change (24 h).
     Change = 7,
-    /// Time of the update, in nanoseconds since the Unix epoch, as `f64`.
+    /// Time of the update, in the feed's clock and unit (the `market_feed`
+    /// example writes [`crate::monotonic_nanos`], so readers on the same
+    /// machine can measure latency).
     Timestamp = 8,
     /// Free for the feed's integrity check: by the convention of
     /// [`Ticker::with_checksum`], the XOR of the raw bit patterns of the nine

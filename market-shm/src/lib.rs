@@ -53,4 +53,5 @@ pub use layout::{
 };
 pub use reader::{DEFAULT_STALL_TIMEOUT, KlineCursor, KlineRead, Reader, WaitMode, WriterStatus};
 pub use region::{Region, RegionKind};
+pub use sys::monotonic_nanos;
 pub use writer::{Batch, Repair, TickerUpdate, Writer};

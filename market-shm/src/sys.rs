@@ -122,3 +122,28 @@ pub(crate) fn try_lock_exclusive(file: &std::fs::File) -> std::io::Result<bool> 
         Ok(true)
     }
 }
+
+/// Nanoseconds on the system's monotonic clock (`CLOCK_MONOTONIC` on Unix),
+/// which every process on the machine shares: a writer can stamp records
+/// with it and readers in other processes can measure write-to-observe
+/// latency. Off Unix it counts from the first call in this process.
+pub fn monotonic_nanos() -> u64 {
+    #[cfg(unix)]
+    {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid out-pointer; CLOCK_MONOTONIC always exists.
+        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+        ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+    }
+    #[cfg(not(unix))]
+    {
+        static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        START
+            .get_or_init(std::time::Instant::now)
+            .elapsed()
+            .as_nanos() as u64
+    }
+}
