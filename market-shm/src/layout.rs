@@ -286,14 +286,17 @@ impl Layout {
         &self.config
     }
     /// Number of symbols.
+    #[inline]
     pub fn symbols(&self) -> usize {
         self.config.symbols
     }
     /// The kline intervals, in ring order.
+    #[inline]
     pub fn intervals(&self) -> &[Interval] {
         &self.config.intervals
     }
     /// Klines kept per ring.
+    #[inline]
     pub fn kline_capacity(&self) -> usize {
         self.config.kline_capacity
     }
@@ -310,6 +313,7 @@ impl Layout {
         self.config.symbols * self.config.intervals.len() * self.config.kline_capacity * 48
     }
     /// Position of `interval` among the layout's intervals.
+    #[inline]
     pub fn interval_index(&self, interval: Interval) -> Result<usize, Error> {
         self.config
             .intervals
@@ -317,6 +321,7 @@ impl Layout {
             .position(|&i| i == interval)
             .ok_or(Error::UnknownInterval(interval))
     }
+    #[inline]
     pub(crate) fn check_symbol(&self, symbol: usize) -> Result<(), Error> {
         if symbol < self.config.symbols {
             Ok(())
@@ -327,12 +332,15 @@ impl Layout {
             })
         }
     }
+    #[inline]
     pub(crate) fn ticker_offset(&self, symbol: usize) -> usize {
         self.tickers_offset + TICKER_STRIDE * symbol
     }
+    #[inline]
     pub(crate) fn metadata_record_offset(&self, symbol: usize) -> usize {
         self.metadata_offset + METADATA_STRIDE * symbol
     }
+    #[inline]
     pub(crate) fn ring_offset(&self, symbol: usize, interval_index: usize) -> usize {
         self.klines_offset
             + self.ring_stride * (symbol * self.config.intervals.len() + interval_index)
@@ -403,30 +411,37 @@ pub struct Ticker(pub [f64; TICKER_FIELDS]);
 
 impl Ticker {
     /// The value of `field`.
+    #[inline]
     pub fn get(&self, field: TickerField) -> f64 {
         self.0[field as usize]
     }
     /// Sets `field`.
+    #[inline]
     pub fn set(&mut self, field: TickerField, value: f64) {
         self.0[field as usize] = value;
     }
     /// XOR of the raw bit patterns of the first nine fields.
+    #[inline]
     pub fn checksum(&self) -> u64 {
         self.0[..9].iter().fold(0, |acc, v| acc ^ v.to_bits())
     }
     /// This ticker with [`TickerField::Checksum`] holding [`Ticker::checksum`]
     /// (as raw bits).
+    #[inline]
     pub fn with_checksum(mut self) -> Ticker {
         self.0[9] = f64::from_bits(self.checksum());
         self
     }
     /// Whether [`TickerField::Checksum`] matches the other nine fields.
+    #[inline]
     pub fn checksum_ok(&self) -> bool {
         self.0[9].to_bits() == self.checksum()
     }
+    #[inline]
     pub(crate) fn to_words(self) -> [u64; TICKER_FIELDS] {
         self.0.map(f64::to_bits)
     }
+    #[inline]
     pub(crate) fn from_words(words: [u64; TICKER_FIELDS]) -> Ticker {
         Ticker(words.map(f64::from_bits))
     }
@@ -450,6 +465,7 @@ pub struct Kline {
 }
 
 impl Kline {
+    #[inline]
     pub(crate) fn to_words(self, index: u64) -> [u64; KLINE_WORDS] {
         [
             self.open_time.to_bits(),
@@ -461,6 +477,7 @@ impl Kline {
             index,
         ]
     }
+    #[inline]
     pub(crate) fn from_words(w: &[u64; KLINE_WORDS]) -> Kline {
         Kline {
             open_time: f64::from_bits(w[0]),

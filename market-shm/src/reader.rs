@@ -120,6 +120,7 @@ impl Reader {
     }
 
     /// The region's layout.
+    #[inline]
     pub fn layout(&self) -> &Layout {
         self.region.layout()
     }
@@ -153,6 +154,7 @@ impl Reader {
     }
 
     /// Updates of `symbol` so far (ticker, kline and metadata writes).
+    #[inline]
     pub fn symbol_changes(&self, symbol: usize) -> Result<u64, Error> {
         self.layout().check_symbol(symbol)?;
         let n = self
@@ -177,6 +179,7 @@ impl Reader {
     }
 
     /// A consistent copy of `symbol`'s metadata.
+    #[inline]
     pub fn metadata(&self, symbol: usize) -> Result<SymbolMeta, Error> {
         let layout = self.region.layout();
         layout.check_symbol(symbol)?;
@@ -270,6 +273,7 @@ impl Reader {
     }
 
     /// Klines appended to `symbol`'s ring for `interval` so far.
+    #[inline]
     pub fn kline_count(&self, symbol: usize, interval: Interval) -> Result<u64, Error> {
         Ok(self.ring_state(symbol, interval)?.1)
     }
@@ -278,6 +282,7 @@ impl Reader {
     /// first, and advances the cursor: O(new klines), never a rescan. Klines
     /// the writer overwrote before they were read are counted in
     /// [`KlineRead::missed`].
+    #[inline]
     pub fn read_new_klines(
         &self,
         cursor: &mut KlineCursor,
@@ -319,6 +324,7 @@ impl Reader {
 
     /// The newest kline (including one the writer is still updating with
     /// [`crate::Writer::update_last_kline`]), or `None` for an empty ring.
+    #[inline]
     pub fn latest_kline(&self, symbol: usize, interval: Interval) -> Result<Option<Kline>, Error> {
         let (k, count) = self.ring_state(symbol, interval)?;
         if count == 0 {

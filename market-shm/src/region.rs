@@ -235,6 +235,7 @@ impl Region {
     }
 
     /// The region's layout.
+    #[inline]
     pub fn layout(&self) -> &Layout {
         &self.layout
     }
@@ -249,6 +250,7 @@ impl Region {
         self.writable
     }
 
+    #[inline]
     pub(crate) fn is_shared_across_processes(&self) -> bool {
         matches!(self.kind, RegionKind::File(_))
     }

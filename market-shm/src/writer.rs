@@ -161,6 +161,7 @@ impl Writer {
     }
 
     /// The layout of the region.
+    #[inline]
     pub fn layout(&self) -> &Layout {
         self.region.layout()
     }
@@ -206,6 +207,7 @@ impl Writer {
     ///
     /// Keep `update` short: readers of this symbol spin while it runs. If it
     /// panics the record is published with the fields set so far.
+    #[inline]
     pub fn update_ticker(
         &mut self,
         symbol: usize,
@@ -232,6 +234,7 @@ impl Writer {
 
     /// Appends a kline to `symbol`'s ring for `interval` (overwriting the
     /// oldest when full) and notifies readers.
+    #[inline]
     pub fn push_kline(
         &mut self,
         symbol: usize,
@@ -243,6 +246,7 @@ impl Writer {
         Ok(())
     }
 
+    #[inline]
     fn push_kline_quiet(
         &mut self,
         symbol: usize,
@@ -264,6 +268,7 @@ impl Writer {
 
     /// Rewrites the newest kline of `symbol`'s ring for `interval` (the
     /// forming candle) and notifies readers; appends if the ring is empty.
+    #[inline]
     pub fn update_last_kline(
         &mut self,
         symbol: usize,

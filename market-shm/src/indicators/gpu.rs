@@ -152,12 +152,16 @@ impl IndicatorKernel for GpuIndicators {
             self.out.resize(m * len * OUTPUTS, 0.0);
             rec.submit_and_read(&output, &mut self.out)
                 .map_err(gpu_error)?;
-            for t in 0..len {
-                for j in 0..m {
-                    let src = (t * m + j) * OUTPUTS;
-                    let dst = (t * n + first + j) * OUTPUTS;
-                    for o in 0..OUTPUTS {
-                        out.values[dst + o] = f64::from(self.out[src + o]);
+            // The kernel writes planes like `IndicatorSeries`, per chunk.
+            for o in 0..OUTPUTS {
+                for t in 0..len {
+                    let src = (o * len + t) * m;
+                    let dst = out.index(o, t, first);
+                    for (d, v) in out.values[dst..dst + m]
+                        .iter_mut()
+                        .zip(&self.out[src..src + m])
+                    {
+                        *d = f64::from(*v);
                     }
                 }
             }

@@ -1,7 +1,7 @@
 // Indicators for many series: one invocation per series walks its bars in
 // order, doing what the CPU `step` does, in f32. Bars are time-major:
-// bars[t * series + s] = (close, high, low, volume); outputs likewise, 7
-// floats per bar: sma, ema, rsi, bollinger mid/upper/lower, vwap.
+// bars[t * series + s] = (close, high, low, volume); outputs in 7 planes
+// (sma, ema, rsi, bollinger mid/upper/lower, vwap), each time-major.
 
 struct Params {
     series: u32,
@@ -139,13 +139,14 @@ fn indicators(
             vwap = sum_pv / sum_v;
         }
         prev = close;
-        let o = (t * params.series + s) * 7u;
+        let plane = params.len * params.series;
+        let o = t * params.series + s;
         outputs[o] = sma;
-        outputs[o + 1u] = ema;
-        outputs[o + 2u] = rsi;
-        outputs[o + 3u] = mid;
-        outputs[o + 4u] = upper;
-        outputs[o + 5u] = lower;
-        outputs[o + 6u] = vwap;
+        outputs[o + plane] = ema;
+        outputs[o + 2u * plane] = rsi;
+        outputs[o + 3u * plane] = mid;
+        outputs[o + 4u * plane] = upper;
+        outputs[o + 5u * plane] = lower;
+        outputs[o + 6u * plane] = vwap;
     }
 }

@@ -312,9 +312,9 @@ impl KlineHistory {
     }
 }
 
-/// Indicator series for many series, time-major like [`KlineHistory`]:
-/// output `o` of bar `t`, series `s` at `[(t × series + s) × 7 + o]`, outputs
-/// in [`IndicatorValues`] field order.
+/// Indicator series for many series: one time-major plane per output, in
+/// [`IndicatorValues`] field order; output `o` of bar `t`, series `s` at
+/// `[(o × bars + t) × series + s]` (see [`IndicatorSeries::index`]).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IndicatorSeries {
     series: usize,
@@ -326,12 +326,17 @@ pub struct IndicatorSeries {
 impl IndicatorSeries {
     /// Indicators of bar `t` of series `s`.
     pub fn get(&self, t: usize, s: usize) -> IndicatorValues {
-        let i = (t * self.series + s) * OUTPUTS;
-        IndicatorValues::from_array(
-            self.values[i..i + OUTPUTS]
-                .try_into()
-                .expect("seven outputs"),
-        )
+        IndicatorValues::from_array(std::array::from_fn(|o| self.values[self.index(o, t, s)]))
+    }
+    /// Position of output `o` (0–6) of bar `t`, series `s` in `values`.
+    #[inline]
+    pub fn index(&self, o: usize, t: usize, s: usize) -> usize {
+        (o * self.len + t) * self.series + s
+    }
+    /// One output's plane: bar `t`, series `s` at `[t × series + s]`.
+    pub fn plane(&self, o: usize) -> &[f64] {
+        let n = self.len * self.series;
+        &self.values[o * n..(o + 1) * n]
     }
     /// Number of series.
     pub fn series(&self) -> usize {

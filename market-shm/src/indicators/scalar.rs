@@ -211,6 +211,9 @@ pub(crate) fn compute_series(
             ]
         };
         let (values, _) = step(params, &mut core, &k, lookback);
-        out.values[i * OUTPUTS..(i + 1) * OUTPUTS].copy_from_slice(&values);
+        let plane = h.len() * n;
+        for (o, v) in values.into_iter().enumerate() {
+            out.values[o * plane + i] = v;
+        }
     }
 }

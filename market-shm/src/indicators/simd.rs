@@ -102,7 +102,6 @@ mod imp {
     use std::arch::x86_64::*;
 
     use super::*;
-    use crate::indicators::OUTPUTS;
 
     /// `f64` lanes. Every method is `unsafe`: the caller proved the level,
     /// and `load` needs `N` readable values.
@@ -110,7 +109,8 @@ mod imp {
         const N: usize;
         unsafe fn splat(v: f64) -> Self;
         unsafe fn load(p: *const f64) -> Self;
-        unsafe fn lanes(self) -> [f64; 4];
+        /// Stores the N lanes at `p`.
+        unsafe fn store(self, p: *mut f64);
         unsafe fn add(a: Self, b: Self) -> Self;
         unsafe fn sub(a: Self, b: Self) -> Self;
         unsafe fn mul(a: Self, b: Self) -> Self;
@@ -144,11 +144,9 @@ mod imp {
                     unsafe { $name($load(p)) }
                 }
                 #[inline(always)]
-                unsafe fn lanes(self) -> [f64; 4] {
-                    let mut out = [0.0; 4];
-                    // SAFETY: `out` has room for 4 ≥ N lanes.
-                    unsafe { $store(out.as_mut_ptr(), self.0) };
-                    out
+                unsafe fn store(self, p: *mut f64) {
+                    // SAFETY: see the impl comment.
+                    unsafe { $store(p, self.0) }
                 }
                 #[inline(always)]
                 unsafe fn add(a: Self, b: Self) -> Self {
@@ -381,22 +379,16 @@ mod imp {
                         nan
                     };
                     prev = close;
-                    let outputs = [
-                        sma.lanes(),
-                        ema.lanes(),
-                        rsi.lanes(),
-                        mid.lanes(),
-                        upper.lanes(),
-                        lower.lanes(),
-                        vwap.lanes(),
-                    ];
-                    let base = (t * n + s0) * OUTPUTS;
-                    for lane in 0..V::N {
-                        let row =
-                            &mut out.values[base + lane * OUTPUTS..base + (lane + 1) * OUTPUTS];
-                        for (o, v) in row.iter_mut().zip(&outputs) {
-                            *o = v[lane];
-                        }
+                    let plane = h.len() * n;
+                    let base = t * n + s0;
+                    let dst = out.values.as_mut_ptr();
+                    for (o, v) in [sma, ema, rsi, mid, upper, lower, vwap]
+                        .into_iter()
+                        .enumerate()
+                    {
+                        // `o × plane + base + N ≤ 7 × plane`: inside `values`
+                        // (sized by `resize_for`).
+                        V::store(v, dst.add(o * plane + base));
                     }
                 }
             }
