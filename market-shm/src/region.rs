@@ -400,3 +400,140 @@ fn validate_file(file: &File, path: &Path) -> Result<Layout, Error> {
     }
     Ok(layout)
 }
+
+#[cfg(test)]
+mod tests {
+    //! In-process regions end to end: small enough for Miri, which checks
+    //! every raw-pointer view above.
+    use super::*;
+    use crate::layout::{Kline, TICKER_FIELDS, Ticker};
+    use crate::protocol;
+    use crate::{Reader, WaitMode, Writer};
+    use std::time::Duration;
+
+    fn small() -> LayoutConfig {
+        LayoutConfig {
+            symbols: 3,
+            intervals: vec![Interval::M1, Interval::H1],
+            kline_capacity: 4,
+        }
+    }
+
+    #[test]
+    fn header_words_match_the_documented_map() {
+        let region = Region::in_memory(small()).unwrap();
+        let l = region.layout().clone();
+        let h = |i| region.header(i).load(Ordering::Relaxed);
+        assert_eq!(h(hw::MAGIC), MAGIC);
+        assert_eq!(h(hw::VERSION), FORMAT_VERSION);
+        assert_eq!(h(hw::HASH), l.hash());
+        assert_eq!(h(hw::TOTAL), l.total_size() as u64);
+        assert_eq!(
+            (
+                h(hw::SYMBOLS),
+                h(hw::INTERVALS),
+                h(hw::CAPACITY),
+                h(hw::FIELDS)
+            ),
+            (3, 2, 4, 10)
+        );
+        assert_eq!(h(hw::COUNTERS), l.counters_offset as u64);
+        assert_eq!(h(hw::METADATA), l.metadata_offset as u64);
+        assert_eq!(h(hw::TICKERS), l.tickers_offset as u64);
+        assert_eq!(h(hw::KLINES), l.klines_offset as u64);
+        assert_eq!(h(hw::TICKER_STRIDE), 128);
+        assert_eq!(h(hw::RING_STRIDE), l.ring_stride as u64);
+        assert_eq!((h(hw::SLOT_STRIDE), h(hw::METADATA_STRIDE)), (64, 256));
+        assert_eq!(
+            (h(hw::INTERVAL0), h(hw::INTERVAL0 + 1), h(hw::INTERVAL0 + 2)),
+            (60, 3_600, 0)
+        );
+    }
+
+    #[test]
+    fn threads_share_tickers_and_klines_torn_free() {
+        let region = Region::in_memory(small()).unwrap();
+        let writes: u64 = if cfg!(miri) { 50 } else { 20_000 };
+        let reader = Reader::attach(Arc::clone(&region));
+        let writer = {
+            let region = Arc::clone(&region);
+            std::thread::spawn(move || {
+                let mut w = Writer::attach(region).unwrap();
+                for i in 1..=writes {
+                    w.write_ticker((i % 3) as usize, &Ticker([i as f64; TICKER_FIELDS]))
+                        .unwrap();
+                    let k = i as f64;
+                    let kline = Kline {
+                        open_time: k,
+                        open: k,
+                        high: k,
+                        low: k,
+                        close: k,
+                        volume: k,
+                    };
+                    w.push_kline(1, Interval::H1, &kline).unwrap();
+                }
+            })
+        };
+        let mut cursor = reader.kline_cursor(1, Interval::H1).unwrap();
+        let mut out = Vec::new();
+        let mut last = 0.0;
+        loop {
+            let done = writer.is_finished();
+            for s in 0..3 {
+                let t = reader.ticker(s).unwrap();
+                assert!(t.0.iter().all(|&v| v == t.0[0]), "torn {t:?}");
+            }
+            out.clear();
+            reader.read_new_klines(&mut cursor, &mut out).unwrap();
+            for k in &out {
+                assert!(k.open_time > last && k.close == k.open_time);
+                last = k.open_time;
+            }
+            if done {
+                break;
+            }
+        }
+        writer.join().unwrap();
+        assert_eq!(reader.update_count(), 2 * writes);
+        assert!(
+            matches!(reader.wait_for_update(0, Duration::ZERO, WaitMode::Spin), Ok(n) if n == 2 * writes)
+        );
+    }
+
+    #[test]
+    fn taking_over_resets_half_written_records() {
+        let region = Region::in_memory(small()).unwrap();
+        let mut w = Writer::attach(Arc::clone(&region)).unwrap();
+        w.write_ticker(2, &Ticker([5.0; TICKER_FIELDS])).unwrap();
+        let k = Kline {
+            open_time: 1.0,
+            open: 1.0,
+            high: 1.0,
+            low: 1.0,
+            close: 1.0,
+            volume: 1.0,
+        };
+        w.push_kline(0, Interval::M1, &k).unwrap();
+        // Leave ticker 2 and the next kline slot mid-write, as a crash would.
+        let layout = region.layout().clone();
+        protocol::begin_write(region.word(layout.ticker_offset(2)));
+        let ring = layout.ring_offset(0, 0);
+        protocol::begin_write(region.word(ring + crate::layout::LINE + crate::layout::SLOT_STRIDE));
+        drop(w);
+        let mut reader = Reader::attach(Arc::clone(&region));
+        reader.set_stall_timeout(Duration::from_millis(1));
+        assert!(matches!(reader.ticker(2), Err(Error::WriterDead { .. })));
+        let w = Writer::attach(Arc::clone(&region)).unwrap();
+        assert_eq!(
+            w.repair(),
+            crate::Repair {
+                tickers: 1,
+                kline_slots: 1,
+                metadata: 0
+            }
+        );
+        assert_eq!(reader.ticker(2).unwrap(), Ticker::default());
+        assert_eq!(reader.latest_kline(0, Interval::M1).unwrap(), Some(k));
+    }
+}
