@@ -399,9 +399,11 @@ pub fn select_indicator_kernel(
     select(preference, chain)
 }
 
-/// Below this many series × bars the GPU's upload and readback cost more
-/// than the SIMD kernel (measured on lavapipe and on the benchmark machine;
-/// see the README), so `Auto` does not pick it.
+/// `Auto` considers the GPU only from this many series × bars up (a forced
+/// `gpu` preference ignores it). It is an estimate, not a calibration: the
+/// GPU kernel runs one invocation per series, so it needs thousands of
+/// series to fill a real GPU, and on lavapipe (a CPU) it never beats the
+/// SIMD kernel; no real GPU was available to measure the crossover.
 pub const GPU_MIN_VALUES: usize = 4_000_000;
 
 #[cfg(feature = "gpu")]

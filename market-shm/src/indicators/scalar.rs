@@ -176,44 +176,45 @@ impl IndicatorKernel for ScalarIndicators {
         params.validate()?;
         history.check()?;
         out.resize_for(history);
-        for s in 0..history.series() {
-            compute_series(params, history, s, out);
-        }
+        compute_series(params, history, 0..history.series(), out);
         Ok(())
     }
 }
 
-/// Series `s` of `history` into `out`.
+/// Series `series` of `h` into `out`, bar by bar across the series (so the
+/// history and the output planes stream row by row).
 pub(crate) fn compute_series(
     params: &IndicatorParams,
     h: &KlineHistory,
-    s: usize,
+    series: std::ops::Range<usize>,
     out: &mut IndicatorSeries,
 ) {
     let n = h.series();
-    let mut core = Core::default();
+    let plane = h.len() * n;
+    let mut cores = vec![Core::default(); series.len()];
     for t in 0..h.len() {
-        let i = t * n + s;
-        let k = Kline {
-            open_time: 0.0,
-            open: 0.0,
-            high: h.high[i],
-            low: h.low[i],
-            close: h.close[i],
-            volume: h.volume[i],
-        };
-        let lookback = |age: usize| {
-            let j = (t - age) * n + s;
-            [
-                h.close[j],
-                price_volume(h.high[j], h.low[j], h.close[j], h.volume[j]),
-                h.volume[j],
-            ]
-        };
-        let (values, _) = step(params, &mut core, &k, lookback);
-        let plane = h.len() * n;
-        for (o, v) in values.into_iter().enumerate() {
-            out.values[o * plane + i] = v;
+        for (core, s) in cores.iter_mut().zip(series.clone()) {
+            let i = t * n + s;
+            let k = Kline {
+                open_time: 0.0,
+                open: 0.0,
+                high: h.high[i],
+                low: h.low[i],
+                close: h.close[i],
+                volume: h.volume[i],
+            };
+            let lookback = |age: usize| {
+                let j = (t - age) * n + s;
+                [
+                    h.close[j],
+                    price_volume(h.high[j], h.low[j], h.close[j], h.volume[j]),
+                    h.volume[j],
+                ]
+            };
+            let (values, _) = step(params, core, &k, lookback);
+            for (o, v) in values.into_iter().enumerate() {
+                out.values[o * plane + i] = v;
+            }
         }
     }
 }

@@ -74,9 +74,7 @@ impl IndicatorKernel for SimdIndicators {
         history.check()?;
         out.resize_for(history);
         let done = imp::compute(self.level, params, history, out);
-        for s in done..history.series() {
-            super::scalar::compute_series(params, history, s, out);
-        }
+        super::scalar::compute_series(params, history, done..history.series(), out);
         Ok(())
     }
 }
@@ -261,7 +259,8 @@ mod imp {
         let groups = n / V::N;
         // SAFETY: (whole body) the level is proven by the caller; every load
         // reads N values at `t × n + s0` with `s0 + N ≤ n` and `t < len`,
-        // inside the history's vectors (checked by `KlineHistory::check`).
+        // inside the history's vectors (checked by `KlineHistory::check`),
+        // and every state access `k × n + s0` (k < 12) is inside `state`.
         unsafe {
             let zero = V::splat(0.0);
             let third = V::splat(3.0);
@@ -277,19 +276,27 @@ mod imp {
                 V::splat(1.0),
                 V::splat(f64::NAN),
             );
-            for g in 0..groups {
-                let s0 = g * V::N;
-                let at = |v: &Vec<f64>, t: usize| V::load(v.as_ptr().add(t * n + s0));
-                let pv_at = |t: usize| {
-                    let sum = V::add(V::add(at(&h.high, t), at(&h.low, t)), at(&h.close, t));
-                    V::mul(V::div(sum, third), at(&h.volume, t))
-                };
-                let (mut prev, mut ema, mut gain_avg, mut loss_avg) = (zero, zero, zero, zero);
-                let (mut shift, mut bb_shift) = (zero, zero);
-                let (mut sum_sma, mut sum_bb, mut sum_bb2, mut sum_pv, mut sum_v) =
-                    (zero, zero, zero, zero, zero);
-                let mut traded = zero;
-                for t in 0..h.len() {
+            // State of every series, one row per variable: prev, ema, gain,
+            // loss, shift, bb_shift, sum_sma, sum_bb, sum_bb2, sum_pv,
+            // sum_v, traded. Bars outer, series groups inner: the history
+            // and the outputs stream row by row.
+            let mut state = vec![0.0f64; 12 * n];
+            let sp = state.as_mut_ptr();
+            for t in 0..h.len() {
+                for g in 0..groups {
+                    let s0 = g * V::N;
+                    let at = |v: &Vec<f64>, t: usize| V::load(v.as_ptr().add(t * n + s0));
+                    let pv_at = |t: usize| {
+                        let sum = V::add(V::add(at(&h.high, t), at(&h.low, t)), at(&h.close, t));
+                        V::mul(V::div(sum, third), at(&h.volume, t))
+                    };
+                    let ld = |k: usize| V::load(sp.add(k * n + s0));
+                    let (mut prev, mut ema, mut gain_avg, mut loss_avg) =
+                        (ld(0), ld(1), ld(2), ld(3));
+                    let (mut shift, mut bb_shift) = (ld(4), ld(5));
+                    let (mut sum_sma, mut sum_bb, mut sum_bb2, mut sum_pv, mut sum_v) =
+                        (ld(6), ld(7), ld(8), ld(9), ld(10));
+                    let mut traded = ld(11);
                     let close = at(&h.close, t);
                     if t == 0 {
                         shift = close;
@@ -389,6 +396,15 @@ mod imp {
                         // `o × plane + base + N ≤ 7 × plane`: inside `values`
                         // (sized by `resize_for`).
                         V::store(v, dst.add(o * plane + base));
+                    }
+                    for (k, v) in [
+                        prev, ema, gain_avg, loss_avg, shift, bb_shift, sum_sma, sum_bb, sum_bb2,
+                        sum_pv, sum_v, traded,
+                    ]
+                    .into_iter()
+                    .enumerate()
+                    {
+                        V::store(v, sp.add(k * n + s0));
                     }
                 }
             }
