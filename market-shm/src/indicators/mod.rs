@@ -35,7 +35,7 @@
 //! The scalar kernel and [`IndicatorState`] are the same code, so they agree
 //! bit for bit; the SIMD kernels do the same operations in the same order
 //! (no FMA contraction) and also agree bit for bit; the GPU kernel works in
-//! `f32` and agrees within the tolerance documented on [`GpuIndicators`]
+//! `f32` and agrees within the tolerance documented on `GpuIndicators`
 //! (feature `gpu`).
 
 #[cfg(feature = "gpu")]
