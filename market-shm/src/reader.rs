@@ -206,23 +206,29 @@ impl Reader {
         payload: &[AtomicU64],
         out: &mut [u64],
     ) -> Result<u64, Error> {
-        let start = Instant::now();
+        // The stall clock restarts whenever the sequence moves: a writer
+        // that keeps making progress is never reported, only one that leaves
+        // a record mid-write.
+        let mut since = Instant::now();
+        let mut last = seq.load(Ordering::Relaxed);
         let mut tries = 0u32;
         loop {
             std::hint::spin_loop();
-            if let Ok(s) = protocol::try_read(seq, payload, out) {
-                return Ok(s);
+            match protocol::try_read(seq, payload, out) {
+                Ok(s) => return Ok(s),
+                Err(s) if s != last => {
+                    last = s;
+                    since = Instant::now();
+                }
+                Err(_) => {}
             }
-            tries += 1;
+            tries = tries.wrapping_add(1);
             if tries.is_multiple_of(256) {
                 if tries >= 4_096 {
                     std::thread::yield_now();
                 }
-                let waited = start.elapsed();
+                let waited = since.elapsed();
                 if waited >= self.stall_timeout {
-                    // A write that a live writer is still making progress on
-                    // changes the sequence; an odd one that stays put is
-                    // abandoned or stuck.
                     if self.writer_status() != WriterStatus::Active {
                         return Err(Error::WriterDead {
                             pid: self.writer_pid(),

@@ -147,3 +147,15 @@ pub fn monotonic_nanos() -> u64 {
             .as_nanos() as u64
     }
 }
+
+/// Releases the advisory lock [`try_lock_exclusive`] took.
+pub(crate) fn unlock(file: &std::fs::File) {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: flock on a valid descriptor owned by `file`.
+        unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_UN) };
+    }
+    #[cfg(not(unix))]
+    let _ = file;
+}

@@ -355,6 +355,11 @@ impl Drop for Writer {
         self.region.writer_attached.store(false, Ordering::Release);
         // Wake blocked readers so they notice the writer is gone.
         self.notify();
+        // Readers in this process may keep the mapping (and its file) alive:
+        // release the writer lock now, not when the last of them goes.
+        if let Some(file) = &self.region.file {
+            sys::unlock(file);
+        }
     }
 }
 

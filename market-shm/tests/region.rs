@@ -259,3 +259,15 @@ fn bad_files_give_typed_errors() {
     ));
     assert_eq!(std::fs::read(&p).unwrap(), b"not a region".repeat(1000));
 }
+
+#[test]
+fn dropping_the_writer_releases_the_file_lock_even_while_its_mapping_lives() {
+    let path = region_path("unlock");
+    let _cleanup = Cleanup(path.clone());
+    let w = Writer::open_or_create(&path, small()).unwrap();
+    let same_mapping = Reader::attach(Arc::clone(w.region()));
+    drop(w);
+    let w2 = Writer::open_or_create(&path, small()).unwrap();
+    assert_eq!(same_mapping.writer_status(), WriterStatus::Active);
+    drop(w2);
+}
