@@ -134,14 +134,18 @@ pub fn channel(mode: FeedMode, config: LayoutConfig, consumers: usize) -> Result
             }
             let writer: Box<dyn FeedWriter> = if mode == FeedMode::Batched {
                 Box::new(BatchedFeedWriter {
-                    layout,
-                    pending: Vec::new(),
+                    pending: Pending {
+                        layout,
+                        updates: Vec::new(),
+                    },
                     consumers: batch_tx,
                 })
             } else {
                 Box::new(IndividualFeedWriter {
-                    layout,
-                    pending: Vec::new(),
+                    pending: Pending {
+                        layout,
+                        updates: Vec::new(),
+                    },
                     consumers: bytes_tx,
                 })
             };
@@ -251,11 +255,29 @@ fn validate(layout: &Layout, symbol: usize, interval: Option<Interval>) -> Resul
     }
 }
 
+/// Updates validated against the layout and queued until the next publish.
+struct Pending {
+    layout: Layout,
+    updates: Vec<Update>,
+}
+
+impl Pending {
+    fn ticker(&mut self, symbol: usize, ticker: &Ticker) -> Result<(), Error> {
+        validate(&self.layout, symbol, None)?;
+        self.updates.push(Update::Ticker(symbol as u32, *ticker));
+        Ok(())
+    }
+    fn kline(&mut self, symbol: usize, interval: Interval, kline: &Kline) -> Result<(), Error> {
+        let k = validate(&self.layout, symbol, Some(interval))?;
+        self.updates.push(Update::Kline(symbol as u32, k, *kline));
+        Ok(())
+    }
+}
+
 /// The batched feed writer: one `Arc` batch per publish, shared by every
 /// consumer.
 pub struct BatchedFeedWriter {
-    layout: Layout,
-    pending: Vec<Update>,
+    pending: Pending,
     consumers: Vec<Sender<Arc<[Update]>>>,
 }
 
@@ -264,12 +286,10 @@ impl FeedWriter for BatchedFeedWriter {
         FeedMode::Batched
     }
     fn layout(&self) -> &Layout {
-        &self.layout
+        &self.pending.layout
     }
     fn write_ticker(&mut self, symbol: usize, ticker: &Ticker) -> Result<(), Error> {
-        validate(&self.layout, symbol, None)?;
-        self.pending.push(Update::Ticker(symbol as u32, *ticker));
-        Ok(())
+        self.pending.ticker(symbol, ticker)
     }
     fn push_kline(
         &mut self,
@@ -277,15 +297,13 @@ impl FeedWriter for BatchedFeedWriter {
         interval: Interval,
         kline: &Kline,
     ) -> Result<(), Error> {
-        let k = validate(&self.layout, symbol, Some(interval))?;
-        self.pending.push(Update::Kline(symbol as u32, k, *kline));
-        Ok(())
+        self.pending.kline(symbol, interval, kline)
     }
     fn publish(&mut self) -> Result<(), Error> {
-        if self.pending.is_empty() {
+        if self.pending.updates.is_empty() {
             return Ok(());
         }
-        let batch: Arc<[Update]> = self.pending.drain(..).collect();
+        let batch: Arc<[Update]> = self.pending.updates.drain(..).collect();
         // A consumer that hung up no longer counts.
         self.consumers
             .retain(|tx| tx.send(Arc::clone(&batch)).is_ok());
@@ -299,8 +317,7 @@ const TAG_KLINE: u8 = 2;
 /// The individual feed writer: every publish serialises the batch once per
 /// consumer.
 pub struct IndividualFeedWriter {
-    layout: Layout,
-    pending: Vec<Update>,
+    pending: Pending,
     consumers: Vec<Sender<Vec<u8>>>,
 }
 
@@ -381,12 +398,10 @@ impl FeedWriter for IndividualFeedWriter {
         FeedMode::Individual
     }
     fn layout(&self) -> &Layout {
-        &self.layout
+        &self.pending.layout
     }
     fn write_ticker(&mut self, symbol: usize, ticker: &Ticker) -> Result<(), Error> {
-        validate(&self.layout, symbol, None)?;
-        self.pending.push(Update::Ticker(symbol as u32, *ticker));
-        Ok(())
+        self.pending.ticker(symbol, ticker)
     }
     fn push_kline(
         &mut self,
@@ -394,17 +409,15 @@ impl FeedWriter for IndividualFeedWriter {
         interval: Interval,
         kline: &Kline,
     ) -> Result<(), Error> {
-        let k = validate(&self.layout, symbol, Some(interval))?;
-        self.pending.push(Update::Kline(symbol as u32, k, *kline));
-        Ok(())
+        self.pending.kline(symbol, interval, kline)
     }
     fn publish(&mut self) -> Result<(), Error> {
-        if self.pending.is_empty() {
+        if self.pending.updates.is_empty() {
             return Ok(());
         }
-        let pending = &self.pending;
+        let pending = &self.pending.updates;
         self.consumers.retain(|tx| tx.send(encode(pending)).is_ok());
-        self.pending.clear();
+        self.pending.updates.clear();
         Ok(())
     }
 }

@@ -341,6 +341,10 @@ impl Layout {
         self.metadata_offset + METADATA_STRIDE * symbol
     }
     #[inline]
+    pub(crate) fn slot_offset(&self, ring: usize, index: u64) -> usize {
+        ring + LINE + SLOT_STRIDE * (index % self.config.kline_capacity as u64) as usize
+    }
+    #[inline]
     pub(crate) fn ring_offset(&self, symbol: usize, interval_index: usize) -> usize {
         self.klines_offset
             + self.ring_stride * (symbol * self.config.intervals.len() + interval_index)

@@ -7,8 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::Error;
 use crate::layout::{
-    Interval, KLINE_WORDS, Kline, LINE, Layout, METADATA_WORDS, SLOT_STRIDE, SymbolMeta,
-    TICKER_FIELDS, Ticker, hw,
+    Interval, KLINE_WORDS, Kline, Layout, METADATA_WORDS, SymbolMeta, TICKER_FIELDS, Ticker, hw,
 };
 use crate::protocol;
 use crate::region::Region;
@@ -309,7 +308,7 @@ impl Reader {
             let mut lapped = false;
             while cursor.next < count {
                 let i = cursor.next;
-                let slot = ring + LINE + SLOT_STRIDE * (i % capacity) as usize;
+                let slot = layout.slot_offset(ring, i);
                 let rec = self.region.words(slot, 1 + KLINE_WORDS);
                 let mut words = [0u64; KLINE_WORDS];
                 self.read(&rec[0], &rec[1..], &mut words)?;
@@ -338,9 +337,7 @@ impl Reader {
         }
         let layout = self.layout();
         let i = count - 1;
-        let slot = layout.ring_offset(symbol, k)
-            + LINE
-            + SLOT_STRIDE * (i % layout.kline_capacity() as u64) as usize;
+        let slot = layout.slot_offset(layout.ring_offset(symbol, k), i);
         let rec = self.region.words(slot, 1 + KLINE_WORDS);
         let mut words = [0u64; KLINE_WORDS];
         self.read(&rec[0], &rec[1..], &mut words)?;

@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::Error;
 use crate::layout::{
-    Interval, KLINE_WORDS, Kline, LINE, Layout, LayoutConfig, METADATA_WORDS, SLOT_STRIDE,
-    SymbolMeta, TICKER_FIELDS, Ticker, TickerField, hw,
+    Interval, KLINE_WORDS, Kline, Layout, LayoutConfig, METADATA_WORDS, SymbolMeta, TICKER_FIELDS,
+    Ticker, TickerField, hw,
 };
 use crate::protocol;
 use crate::region::Region;
@@ -258,7 +258,7 @@ impl Writer {
         let ring = layout.ring_offset(symbol, layout.interval_index(interval)?);
         let cursor = self.region.word(ring);
         let index = cursor.load(Ordering::Relaxed);
-        let slot = ring + LINE + SLOT_STRIDE * (index % layout.kline_capacity() as u64) as usize;
+        let slot = layout.slot_offset(ring, index);
         let rec = self.region.words(slot, 1 + KLINE_WORDS);
         protocol::write(&rec[0], &rec[1..], &kline.to_words(index));
         cursor.store(index + 1, Ordering::Release);
@@ -283,7 +283,7 @@ impl Writer {
             return self.push_kline(symbol, interval, kline);
         }
         let index = count - 1;
-        let slot = ring + LINE + SLOT_STRIDE * (index % layout.kline_capacity() as u64) as usize;
+        let slot = layout.slot_offset(ring, index);
         let rec = self.region.words(slot, 1 + KLINE_WORDS);
         protocol::write(&rec[0], &rec[1..], &kline.to_words(index));
         self.count(symbol);
@@ -459,7 +459,7 @@ fn repair(region: &Region) -> Repair {
                     Some(newest) if newest >= slot => newest - (newest - slot) % capacity,
                     _ => u64::MAX,
                 };
-                let offset = ring + LINE + SLOT_STRIDE * slot as usize;
+                let offset = layout.slot_offset(ring, slot);
                 repair.kline_slots += usize::from(fix(offset, KLINE_WORDS, index));
             }
         }

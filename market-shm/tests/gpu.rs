@@ -1,6 +1,9 @@
 //! The GPU indicator kernel against scalar (feature `gpu`).
 #![cfg(feature = "gpu")]
 
+mod common;
+use common::walk;
+
 use vivace_backend::{Backend, Preference};
 use vivace_gpu_compute::GpuContext;
 use vivace_market_shm::Kline;
@@ -8,32 +11,6 @@ use vivace_market_shm::indicators::{
     GpuIndicators, IndicatorKernel, IndicatorParams, IndicatorSeries, KlineHistory,
     ScalarIndicators, select_indicator_kernel,
 };
-
-fn walk(seed: u64, len: usize) -> Vec<Kline> {
-    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    let mut rnd = || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        (x >> 11) as f64 / (1u64 << 53) as f64
-    };
-    let mut price = 20.0 + 200.0 * rnd();
-    (0..len)
-        .map(|t| {
-            let open = price;
-            price *= 1.0 + 0.01 * (rnd() - 0.5);
-            let volume = if t % 13 == 0 { 0.0 } else { 500.0 * rnd() };
-            Kline {
-                open_time: t as f64,
-                open,
-                high: open.max(price) * 1.002,
-                low: open.min(price) * 0.998,
-                close: price,
-                volume,
-            }
-        })
-        .collect()
-}
 
 #[test]
 fn gpu_matches_scalar_within_the_documented_tolerance() {

@@ -4,45 +4,15 @@
 
 use std::sync::Arc;
 
+mod common;
+use common::walk;
+
 use proptest::prelude::*;
 use vivace_market_shm::indicators::{
     IndicatorKernel, IndicatorParams, IndicatorSeries, IndicatorState, IndicatorValues,
     KlineHistory, MarketIndicators, ScalarIndicators, available_indicator_kernels,
 };
 use vivace_market_shm::{Error, Interval, Kline, LayoutConfig, Reader, Region, Writer};
-
-/// A reproducible random walk with volumes (some zero).
-fn walk(seed: u64, len: usize) -> Vec<Kline> {
-    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    let mut rnd = || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        (x >> 11) as f64 / (1u64 << 53) as f64
-    };
-    let mut price = 50.0 + 100.0 * rnd();
-    (0..len)
-        .map(|t| {
-            let open = price;
-            price *= 1.0 + 0.02 * (rnd() - 0.5);
-            // Flat stretches exercise RSI's zero-loss cases.
-            if t % 17 < 3 {
-                price = open;
-            }
-            let high = open.max(price) * (1.0 + 0.005 * rnd());
-            let low = open.min(price) * (1.0 - 0.005 * rnd());
-            let volume = if t % 11 == 0 { 0.0 } else { 1_000.0 * rnd() };
-            Kline {
-                open_time: t as f64,
-                open,
-                high,
-                low,
-                close: price,
-                volume,
-            }
-        })
-        .collect()
-}
 
 /// The definitions, computed directly in f64 from the whole window each bar.
 fn reference(p: &IndicatorParams, bars: &[Kline]) -> Vec<[f64; 7]> {

@@ -94,9 +94,7 @@ impl IndicatorKernel for GpuIndicators {
         history: &KlineHistory,
         out: &mut IndicatorSeries,
     ) -> Result<(), Error> {
-        params.validate()?;
-        history.check()?;
-        out.resize_for(history);
+        super::prepare(params, history, out)?;
         let (n, len) = (history.series(), history.len());
         if n == 0 || len == 0 {
             return Ok(());

@@ -359,6 +359,18 @@ impl IndicatorSeries {
     }
 }
 
+/// Validates a bulk computation and sizes `out` for it.
+pub(crate) fn prepare(
+    params: &IndicatorParams,
+    history: &KlineHistory,
+    out: &mut IndicatorSeries,
+) -> Result<(), Error> {
+    params.validate()?;
+    history.check()?;
+    out.resize_for(history);
+    Ok(())
+}
+
 /// Computes full indicator series for many series at once.
 pub trait IndicatorKernel: Backend + Send {
     /// Fills `out` with the indicators of every bar of every series.

@@ -173,9 +173,7 @@ impl IndicatorKernel for ScalarIndicators {
         history: &KlineHistory,
         out: &mut IndicatorSeries,
     ) -> Result<(), Error> {
-        params.validate()?;
-        history.check()?;
-        out.resize_for(history);
+        super::prepare(params, history, out)?;
         compute_series(params, history, 0..history.series(), out);
         Ok(())
     }

@@ -70,9 +70,7 @@ impl IndicatorKernel for SimdIndicators {
         history: &KlineHistory,
         out: &mut IndicatorSeries,
     ) -> Result<(), Error> {
-        params.validate()?;
-        history.check()?;
-        out.resize_for(history);
+        super::prepare(params, history, out)?;
         let done = imp::compute(self.level, params, history, out);
         super::scalar::compute_series(params, history, done..history.series(), out);
         Ok(())
