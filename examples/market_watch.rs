@@ -6,7 +6,9 @@
 //!
 //! Maps the region read-only, spins on the update counter for `--duration`
 //! seconds (default 10), and for every symbol whose change counter moved
-//! reads its ticker. Prints the ticker updates seen, the torn records seen
+//! reads its ticker. The writer's liveness (a system call and a `/proc`
+//! read) is checked only when no update arrives for 100 ms, never on the
+//! hot path. Prints the ticker updates seen, the torn records seen
 //! (a ticker whose checksum field is not the XOR of fields 1–9; must be 0),
 //! the new 1-minute klines read incrementally, and the write-to-observe
 //! latency p50/p99 from the tickers' timestamps (`monotonic_nanos`, shared
@@ -17,9 +19,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use vivace_examples::{exit_usage, or_exit};
-use vivace_market_shm::{
-    Error, Interval, Reader, TickerField, WaitMode, WriterStatus, monotonic_nanos,
-};
+use vivace_market_shm::{Error, Interval, Reader, TickerField, WaitMode, monotonic_nanos};
 
 const USAGE: &str = "usage: market_watch --path FILE [--duration S]";
 
@@ -147,8 +147,7 @@ fn main() {
             klines += read.read as u64;
             missed += read.missed;
         }
-        if reader.writer_status() == WriterStatus::Dead {
-            stop_reason = "the writer died";
+        if stop_reason != "duration reached" {
             break;
         }
     }
