@@ -1,11 +1,26 @@
 /*!
-Raster-to-vector tracing: binary (potrace-style), colour (stacked and cutout layers) and centerline modes, compact SVG output, and a batch queue.
+Raster-to-vector tracing: binary (potrace-style), colour (stacked and cutout
+layers) and centerline modes, compact SVG output, and a batch queue.
 
-**Status: planned.** This crate holds no code yet; its design and
-acceptance criteria are tracked in issue #6. It is part of the workspace
-now so that its name, folder and place in the dependency graph are fixed:
-like every vivace domain crate it will depend on `vivace-backend`, offer
-scalar, SIMD and GPU kernels chosen at run time, and never depend on
-another domain crate.
+**Status: in progress** (issue #6). Built so far, tested:
+
+- [`RgbaRaster`]: validated RGBA8 input (buffer size, pixel limit, empty
+  images);
+- [`pixels`]: RGBA → luma composited over white, and fixed thresholding, on
+  scalar and run-time SIMD (AVX2, SSE4.1), bit-identical;
+- [`threshold`]: binarisation with a fixed threshold, Otsu's, and the local
+  Bradley–Roth and Sauvola thresholds; transparent pixels are never ink.
+
+Tracing, curve fitting, colour quantisation, SVG output, the batch queue
+and the GPU kernels are not built yet.
 */
 #![deny(missing_docs)]
+
+pub mod error;
+pub mod pixels;
+pub mod raster;
+pub mod threshold;
+
+pub use error::Error;
+pub use raster::{DEFAULT_PIXEL_LIMIT, RgbaRaster};
+pub use threshold::{BinaryImage, Threshold, binarize};

@@ -1,0 +1,325 @@
+//! Pixel kernels: RGBA → luma (composited over white) and fixed
+//! thresholding, on scalar and run-time SIMD (AVX2, SSE4.1), bit-identical.
+//!
+//! Luma is Rec. 601 in 8-bit integer arithmetic,
+//! `y = (77 R + 150 G + 29 B + 128) >> 8`, then composited over white with
+//! straight alpha: `(y·a + 255·(255 − a) + 127) / 255` (the division done
+//! exactly as `(x + 1 + (x >> 8)) >> 8`, valid for every `x` that occurs).
+//! Pixels with alpha < 128 are *transparent*: never ink, and left out of
+//! histograms.
+
+use vivace_backend::{
+    Backend, BackendKind, Candidate, Preference, SelectError, Selection, SimdLevel, Unavailable,
+    select,
+};
+
+use crate::raster::RgbaRaster;
+
+/// Alpha at or above which a pixel is opaque.
+pub const OPAQUE_ALPHA: u8 = 128;
+
+/// Luma of one RGBA pixel, composited over white.
+#[inline(always)]
+pub fn luma_of(p: [u8; 4]) -> u8 {
+    let [r, g, b, a] = p.map(u32::from);
+    let y = (77 * r + 150 * g + 29 * b + 128) >> 8;
+    let x = y * a + 255 * (255 - a) + 127;
+    ((x + 1 + (x >> 8)) >> 8) as u8
+}
+
+/// Converts and thresholds pixels; one implementation per backend.
+pub trait PixelKernel: Backend + Send + Sync {
+    /// Luma of every pixel of `raster` into `luma` (resized).
+    fn luma(&self, raster: &RgbaRaster<'_>, luma: &mut Vec<u8>);
+    /// `ink[i] = 1` where pixel `i` is opaque and its luma is below
+    /// `threshold`, else 0 (`ink` resized).
+    fn threshold(&self, raster: &RgbaRaster<'_>, threshold: u8, ink: &mut Vec<u8>);
+}
+
+/// The scalar reference.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ScalarPixels;
+
+impl Backend for ScalarPixels {
+    fn kind(&self) -> BackendKind {
+        BackendKind::Scalar
+    }
+    fn name(&self) -> String {
+        "pixels (scalar)".into()
+    }
+}
+
+impl PixelKernel for ScalarPixels {
+    fn luma(&self, raster: &RgbaRaster<'_>, luma: &mut Vec<u8>) {
+        luma.clear();
+        luma.extend(
+            raster
+                .data()
+                .chunks_exact(4)
+                .map(|p| luma_of([p[0], p[1], p[2], p[3]])),
+        );
+    }
+    fn threshold(&self, raster: &RgbaRaster<'_>, threshold: u8, ink: &mut Vec<u8>) {
+        ink.clear();
+        ink.extend(raster.data().chunks_exact(4).map(|p| {
+            u8::from(p[3] >= OPAQUE_ALPHA && luma_of([p[0], p[1], p[2], p[3]]) < threshold)
+        }));
+    }
+}
+
+/// SIMD pixel kernels (8 pixels per AVX2 register, 4 per SSE4.1).
+#[derive(Clone, Copy, Debug)]
+pub struct SimdPixels {
+    level: SimdLevel,
+}
+
+/// Levels with kernels here, best first.
+const LEVELS: [SimdLevel; 2] = [SimdLevel::Avx2Fma, SimdLevel::Sse41];
+
+impl SimdPixels {
+    /// The kernel for `level`, if this CPU has it and there is a kernel.
+    pub fn new(level: SimdLevel) -> Result<Self, Unavailable> {
+        if !LEVELS.contains(&level) || !cfg!(any(target_arch = "x86", target_arch = "x86_64")) {
+            return Err(Unavailable::new(
+                BackendKind::Simd(level),
+                format!("vivace-vectorize has no {level} pixel kernel"),
+            ));
+        }
+        match level.unavailable_reason() {
+            Some(reason) => Err(Unavailable::new(BackendKind::Simd(level), reason)),
+            None => Ok(SimdPixels { level }),
+        }
+    }
+    /// The level.
+    pub fn level(&self) -> SimdLevel {
+        self.level
+    }
+}
+
+impl Backend for SimdPixels {
+    fn kind(&self) -> BackendKind {
+        BackendKind::Simd(self.level)
+    }
+    fn name(&self) -> String {
+        format!("pixels ({})", self.level)
+    }
+}
+
+impl PixelKernel for SimdPixels {
+    fn luma(&self, raster: &RgbaRaster<'_>, luma: &mut Vec<u8>) {
+        luma.clear();
+        luma.resize(raster.len(), 0);
+        let done = imp::run(self.level, raster.data(), None, luma);
+        for (o, p) in luma[done..]
+            .iter_mut()
+            .zip(raster.data()[done * 4..].chunks_exact(4))
+        {
+            *o = luma_of([p[0], p[1], p[2], p[3]]);
+        }
+    }
+    fn threshold(&self, raster: &RgbaRaster<'_>, threshold: u8, ink: &mut Vec<u8>) {
+        ink.clear();
+        ink.resize(raster.len(), 0);
+        let done = imp::run(self.level, raster.data(), Some(threshold), ink);
+        for (o, p) in ink[done..]
+            .iter_mut()
+            .zip(raster.data()[done * 4..].chunks_exact(4))
+        {
+            *o = u8::from(p[3] >= OPAQUE_ALPHA && luma_of([p[0], p[1], p[2], p[3]]) < threshold);
+        }
+    }
+}
+
+#[cfg(not(any(target_arch = "x86", target_arch = "x86_64")))]
+mod imp {
+    use super::*;
+    pub(super) fn run(_: SimdLevel, _: &[u8], _: Option<u8>, _: &mut [u8]) -> usize {
+        unreachable!("SimdPixels cannot be built on this architecture")
+    }
+}
+
+#[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+mod imp {
+    #[cfg(target_arch = "x86")]
+    use std::arch::x86::*;
+    #[cfg(target_arch = "x86_64")]
+    use std::arch::x86_64::*;
+
+    use super::*;
+
+    /// Converts (or, with a threshold, thresholds) whole groups of pixels
+    /// of `data` into `out`; returns how many pixels were done.
+    pub(super) fn run(
+        level: SimdLevel,
+        data: &[u8],
+        threshold: Option<u8>,
+        out: &mut [u8],
+    ) -> usize {
+        match level {
+            // SAFETY: `SimdPixels::new` checked AVX2.
+            SimdLevel::Avx2Fma => unsafe { avx2(data, threshold, out) },
+            // SAFETY: `SimdPixels::new` checked SSE4.1.
+            SimdLevel::Sse41 => unsafe { sse41(data, threshold, out) },
+            _ => 0,
+        }
+    }
+
+    macro_rules! kernel {
+        ($name:ident, $feat:literal, $reg:ty, $n:expr, $loadu:ident, $storeu:ident, $set1:ident, $and:ident,
+         $srli:ident, $mullo:ident, $add:ident, $sub:ident, $cmpgt:ident) => {
+            #[target_feature(enable = $feat)]
+            unsafe fn $name(data: &[u8], threshold: Option<u8>, out: &mut [u8]) -> usize {
+                let groups = out.len().min(data.len() / 4) / $n;
+                let (byte, c77, c150, c29, c128, c255, c65152, one) = (
+                    $set1(0xff),
+                    $set1(77),
+                    $set1(150),
+                    $set1(29),
+                    $set1(128),
+                    $set1(255),
+                    $set1(255 * 255 + 127),
+                    $set1(1),
+                );
+                let t = $set1(i32::from(threshold.unwrap_or(0)));
+                let opaque = $set1(i32::from(OPAQUE_ALPHA) - 1);
+                for g in 0..groups {
+                    // SAFETY: pixel group `g` lies inside `data` (4·N bytes
+                    // from 4·N·g, and `groups` counts whole groups); the
+                    // instruction set is enabled on this function.
+                    let v = unsafe { $loadu(data.as_ptr().add(g * 4 * $n).cast::<$reg>()) };
+                    let r = $and(v, byte);
+                    let gg = $and($srli::<8>(v), byte);
+                    let b = $and($srli::<16>(v), byte);
+                    let a = $srli::<24>(v);
+                    let y = $srli::<8>($add(
+                        $add($add($mullo(r, c77), $mullo(gg, c150)), $mullo(b, c29)),
+                        c128,
+                    ));
+                    // y·a + 255·(255 − a) + 127 = y·a − 255·a + 65152
+                    let x = $sub($add($mullo(y, a), c65152), $mullo(a, c255));
+                    let l = $srli::<8>($add($add(x, one), $srli::<8>(x)));
+                    let lanes = match threshold {
+                        None => l,
+                        // ink = opaque && l < t, as 0/1.
+                        Some(_) => $and($and($cmpgt(t, l), $cmpgt(a, opaque)), one),
+                    };
+                    let mut tmp = [0i32; $n];
+                    // SAFETY: `tmp` holds N i32.
+                    unsafe { $storeu(tmp.as_mut_ptr().cast::<$reg>(), lanes) };
+                    for (o, v) in out[g * $n..(g + 1) * $n].iter_mut().zip(tmp) {
+                        *o = v as u8;
+                    }
+                }
+                groups * $n
+            }
+        };
+    }
+
+    kernel!(
+        avx2,
+        "avx2",
+        __m256i,
+        8,
+        _mm256_loadu_si256,
+        _mm256_storeu_si256,
+        _mm256_set1_epi32,
+        _mm256_and_si256,
+        _mm256_srli_epi32,
+        _mm256_mullo_epi32,
+        _mm256_add_epi32,
+        _mm256_sub_epi32,
+        _mm256_cmpgt_epi32
+    );
+    kernel!(
+        sse41,
+        "sse4.1",
+        __m128i,
+        4,
+        _mm_loadu_si128,
+        _mm_storeu_si128,
+        _mm_set1_epi32,
+        _mm_and_si128,
+        _mm_srli_epi32,
+        _mm_mullo_epi32,
+        _mm_add_epi32,
+        _mm_sub_epi32,
+        _mm_cmpgt_epi32
+    );
+}
+
+/// The chain GPU (none yet) → AVX2 → SSE4.1 → scalar, resolved against
+/// `preference`.
+pub fn select_pixel_kernel(
+    preference: Preference,
+) -> Result<Selection<Box<dyn PixelKernel>>, SelectError> {
+    let mut chain: Vec<Candidate<'_, Box<dyn PixelKernel>>> =
+        vec![Candidate::new(BackendKind::Gpu, || {
+            Err(Unavailable::new(
+                BackendKind::Gpu,
+                "vivace-vectorize has no GPU pixel kernels yet",
+            ))
+        })];
+    for level in LEVELS {
+        chain.push(Candidate::new(BackendKind::Simd(level), move || {
+            SimdPixels::new(level).map(|k| Box::new(k) as Box<dyn PixelKernel>)
+        }));
+    }
+    chain.push(Candidate::new(BackendKind::Scalar, || {
+        Ok(Box::new(ScalarPixels) as Box<dyn PixelKernel>)
+    }));
+    select(preference, chain)
+}
+
+/// Every pixel kernel this CPU can run, scalar first.
+pub fn available_pixel_kernels() -> Vec<Box<dyn PixelKernel>> {
+    let mut kernels: Vec<Box<dyn PixelKernel>> = vec![Box::new(ScalarPixels)];
+    kernels.extend(
+        LEVELS
+            .into_iter()
+            .filter_map(|l| SimdPixels::new(l).ok())
+            .map(|k| Box::new(k) as Box<dyn PixelKernel>),
+    );
+    kernels
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_division_by_255_is_exact_wherever_it_is_used() {
+        for y in 0..=255u32 {
+            for a in 0..=255u32 {
+                let x = y * a + 255 * (255 - a) + 127;
+                assert_eq!((x + 1 + (x >> 8)) >> 8, x / 255, "y {y} a {a}");
+            }
+        }
+    }
+
+    #[test]
+    fn luma_matches_an_f64_reference_within_one_level() {
+        for p in [
+            [0, 0, 0, 255],
+            [255, 255, 255, 255],
+            [255, 0, 0, 255],
+            [0, 255, 0, 255],
+            [0, 0, 255, 255],
+            [12, 200, 99, 77],
+            [0, 0, 0, 0],
+        ] {
+            let [r, g, b, a] = p.map(f64::from);
+            let y = 0.299 * r + 0.587 * g + 0.114 * b;
+            let want = (y * a + 255.0 * (255.0 - a)) / 255.0;
+            assert!(
+                (f64::from(luma_of(p)) - want).abs() <= 1.0,
+                "{p:?}: {} vs {want}",
+                luma_of(p)
+            );
+        }
+        assert_eq!(
+            luma_of([0, 0, 0, 0]),
+            255,
+            "transparent composites to white"
+        );
+    }
+}

@@ -1,0 +1,279 @@
+//! Pixel kernels and binarisation against brute-force references.
+
+use proptest::prelude::*;
+use vivace_vectorize::pixels::{ScalarPixels, available_pixel_kernels, luma_of};
+use vivace_vectorize::threshold::{histogram, otsu};
+use vivace_vectorize::{Error, RgbaRaster, Threshold, binarize};
+
+fn image(w: usize, h: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..w * h * 4)
+        .map(|i| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Mostly opaque, some fully and partly transparent pixels.
+            if i % 4 == 3 {
+                [255, 255, 255, 0, 100, 200][(x % 6) as usize]
+            } else {
+                (x >> 24) as u8
+            }
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    /// Every SIMD kernel equals scalar bit for bit, any size (remainders).
+    #[test]
+    fn simd_pixels_match_scalar(w in 0usize..40, h in 0usize..6, seed in any::<u64>(), t in any::<u8>()) {
+        let data = image(w, h, seed);
+        let raster = RgbaRaster::new(w, h, &data).unwrap();
+        let (mut want_l, mut want_i) = (Vec::new(), Vec::new());
+        use vivace_vectorize::pixels::PixelKernel;
+        ScalarPixels.luma(&raster, &mut want_l);
+        ScalarPixels.threshold(&raster, t, &mut want_i);
+        for k in available_pixel_kernels() {
+            let (mut l, mut i) = (Vec::new(), Vec::new());
+            k.luma(&raster, &mut l);
+            k.threshold(&raster, t, &mut i);
+            prop_assert_eq!(&l, &want_l, "{}", k.name());
+            prop_assert_eq!(&i, &want_i, "{}", k.name());
+        }
+    }
+}
+
+/// Between-class variance of splitting at `t`, straight from the pixels.
+fn between(pixels: &[u8], t: u8) -> f64 {
+    let (lo, hi): (Vec<f64>, Vec<f64>) = {
+        let lo: Vec<f64> = pixels
+            .iter()
+            .filter(|&&p| p < t)
+            .map(|&p| f64::from(p))
+            .collect();
+        let hi: Vec<f64> = pixels
+            .iter()
+            .filter(|&&p| p >= t)
+            .map(|&p| f64::from(p))
+            .collect();
+        (lo, hi)
+    };
+    if lo.is_empty() || hi.is_empty() {
+        return 0.0;
+    }
+    let (n0, n1) = (lo.len() as f64, hi.len() as f64);
+    let (m0, m1) = (lo.iter().sum::<f64>() / n0, hi.iter().sum::<f64>() / n1);
+    n0 * n1 * (m0 - m1) * (m0 - m1)
+}
+
+#[test]
+fn otsu_is_the_brute_force_optimum() {
+    for seed in 1..20u64 {
+        let data = image(31, 17, seed);
+        let raster = RgbaRaster::new(31, 17, &data).unwrap();
+        let mut luma = Vec::new();
+        use vivace_vectorize::pixels::PixelKernel;
+        ScalarPixels.luma(&raster, &mut luma);
+        let opaque: Vec<u8> = luma
+            .iter()
+            .zip(data.chunks_exact(4))
+            .filter(|(_, p)| p[3] >= 128)
+            .map(|(&l, _)| l)
+            .collect();
+        let t = otsu(&histogram(&luma, &raster));
+        let best = (1..=255u8).map(|t| between(&opaque, t)).fold(0.0, f64::max);
+        assert!(
+            between(&opaque, t) >= best * (1.0 - 1e-12),
+            "seed {seed}: t {t}"
+        );
+    }
+    // Two clusters: the split falls between them.
+    let mut hist = [0u64; 256];
+    hist[40] = 500;
+    hist[200] = 300;
+    let t = otsu(&hist);
+    assert!((41..=200).contains(&t), "{t}");
+    assert_eq!(otsu(&[0; 256]), 0);
+    let mut flat = [0u64; 256];
+    flat[90] = 10;
+    assert_eq!(otsu(&flat), 0);
+}
+
+/// Naive local thresholds: the window summed pixel by pixel.
+fn naive_local(
+    data: &[u8],
+    w: usize,
+    h: usize,
+    window: usize,
+    rule: impl Fn(u8, u64, u64, u64) -> bool,
+) -> Vec<u8> {
+    let half = window / 2;
+    let luma: Vec<u8> = data
+        .chunks_exact(4)
+        .map(|p| luma_of([p[0], p[1], p[2], p[3]]))
+        .collect();
+    let mut out = vec![0u8; w * h];
+    for y in 0..h {
+        for x in 0..w {
+            let (mut n, mut s, mut s2) = (0u64, 0u64, 0u64);
+            for yy in y.saturating_sub(half)..(y + half + 1).min(h) {
+                for xx in x.saturating_sub(half)..(x + half + 1).min(w) {
+                    let v = u64::from(luma[yy * w + xx]);
+                    n += 1;
+                    s += v;
+                    s2 += v * v;
+                }
+            }
+            let i = y * w + x;
+            out[i] = u8::from(data[i * 4 + 3] >= 128 && rule(luma[i], n, s, s2));
+        }
+    }
+    out
+}
+
+#[test]
+fn local_thresholds_match_naive_windows() {
+    let (w, h) = (23, 19);
+    for seed in 1..6u64 {
+        let data = image(w, h, seed);
+        let raster = RgbaRaster::new(w, h, &data).unwrap();
+        for kernel in available_pixel_kernels() {
+            let got = binarize(
+                &raster,
+                Threshold::BradleyRoth { window: 7, t: 0.15 },
+                kernel.as_ref(),
+            )
+            .unwrap();
+            let want = naive_local(&data, w, h, 7, |l, n, s, _| {
+                (f64::from(l) * n as f64) < 0.85 * s as f64
+            });
+            assert_eq!(got.ink, want, "bradley, {}", kernel.name());
+            let got = binarize(
+                &raster,
+                Threshold::Sauvola {
+                    window: 9,
+                    k: 0.3,
+                    r: 128.0,
+                },
+                kernel.as_ref(),
+            )
+            .unwrap();
+            let want = naive_local(&data, w, h, 9, |l, n, s, s2| {
+                let nf = n as f64;
+                let m = s as f64 / nf;
+                let sd = (s2 as f64 / nf - m * m).max(0.0).sqrt();
+                f64::from(l) <= m * (1.0 + 0.3 * (sd / 128.0 - 1.0))
+            });
+            assert_eq!(got.ink, want, "sauvola, {}", kernel.name());
+        }
+    }
+}
+
+#[test]
+fn transparency_empty_images_and_bad_input() {
+    // Transparent black is never ink, whatever the threshold.
+    let px = [0u8, 0, 0, 0, 0, 0, 0, 255];
+    let r = RgbaRaster::new(2, 1, &px).unwrap();
+    for t in [
+        Threshold::Fixed(255),
+        Threshold::Otsu,
+        Threshold::BradleyRoth { window: 3, t: 0.0 },
+    ] {
+        let b = binarize(&r, t, &ScalarPixels).unwrap();
+        assert_eq!(b.ink[0], 0, "{t:?}");
+    }
+    assert_eq!(
+        binarize(&r, Threshold::Fixed(255), &ScalarPixels)
+            .unwrap()
+            .ink,
+        vec![0, 1]
+    );
+    // Empty and 1×N images.
+    let empty = RgbaRaster::new(0, 5, &[]).unwrap();
+    assert!(
+        binarize(&empty, Threshold::Otsu, &ScalarPixels)
+            .unwrap()
+            .ink
+            .is_empty()
+    );
+    let col = image(1, 9, 3);
+    let r = RgbaRaster::new(1, 9, &col).unwrap();
+    assert_eq!(
+        binarize(
+            &r,
+            Threshold::Sauvola {
+                window: 3,
+                k: 0.2,
+                r: 128.0
+            },
+            &ScalarPixels
+        )
+        .unwrap()
+        .ink
+        .len(),
+        9
+    );
+    // Typed errors.
+    assert!(matches!(
+        RgbaRaster::new(2, 2, &[0; 15]),
+        Err(Error::BufferSize {
+            expected: 16,
+            actual: 15,
+            ..
+        })
+    ));
+    assert!(matches!(
+        RgbaRaster::with_limit(10, 10, &[0; 400], 99),
+        Err(Error::TooLarge {
+            pixels: 100,
+            limit: 99,
+            ..
+        })
+    ));
+    assert!(matches!(
+        RgbaRaster::new(usize::MAX, usize::MAX, &[]),
+        Err(Error::TooLarge { .. })
+    ));
+    for bad in [
+        Threshold::BradleyRoth { window: 4, t: 0.1 },
+        Threshold::BradleyRoth { window: 5, t: 1.0 },
+        Threshold::Sauvola {
+            window: 1,
+            k: 0.2,
+            r: 128.0,
+        },
+        Threshold::Sauvola {
+            window: 5,
+            k: f64::NAN,
+            r: 128.0,
+        },
+        Threshold::Sauvola {
+            window: 5,
+            k: 0.2,
+            r: 0.0,
+        },
+    ] {
+        assert!(
+            matches!(
+                binarize(&empty, bad, &ScalarPixels),
+                Err(Error::InvalidParameter { .. })
+            ),
+            "{bad:?}"
+        );
+    }
+}
+
+#[test]
+fn selection_honours_the_preference() {
+    use vivace_backend::{BackendKind, Preference};
+    use vivace_vectorize::pixels::select_pixel_kernel;
+    assert_eq!(
+        select_pixel_kernel(Preference::Scalar).unwrap().kind,
+        BackendKind::Scalar
+    );
+    assert!(select_pixel_kernel(Preference::Gpu).is_err());
+    assert_ne!(
+        select_pixel_kernel(Preference::Auto).unwrap().kind,
+        BackendKind::Gpu
+    );
+}
