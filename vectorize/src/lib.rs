@@ -9,10 +9,12 @@ layers) and centerline modes, compact SVG output, and a batch queue.
 - [`pixels`]: RGBA → luma composited over white, and fixed thresholding, on
   scalar and run-time SIMD (AVX2, SSE4.1), bit-identical;
 - [`threshold`]: binarisation with a fixed threshold, Otsu's, and the local
-  Bradley–Roth and Sauvola thresholds; transparent pixels are never ink.
+  Bradley–Roth and Sauvola thresholds; transparent pixels are never ink;
+- [`trace`]: boundary tracing of ink regions with holes into closed lattice
+  paths (saddle policy, speckle removal by minimum area).
 
-Tracing, curve fitting, colour quantisation, SVG output, the batch queue
-and the GPU kernels are not built yet.
+Polygon and curve fitting, colour quantisation, centerlines, SVG output, the
+batch queue and the GPU kernels are not built yet.
 */
 #![deny(missing_docs)]
 
@@ -20,6 +22,7 @@ pub mod error;
 pub mod pixels;
 pub mod raster;
 pub mod threshold;
+pub mod trace;
 
 pub use error::Error;
 pub use raster::{DEFAULT_PIXEL_LIMIT, RgbaRaster};

@@ -277,3 +277,153 @@ fn selection_honours_the_preference() {
         BackendKind::Gpu
     );
 }
+
+mod tracing {
+    use vivace_vectorize::BinaryImage;
+    use vivace_vectorize::trace::{Path, TraceOptions, TurnPolicy, trace};
+
+    fn random_bitmap(w: usize, h: usize, seed: u64, density: u64) -> BinaryImage {
+        let mut x = seed | 1;
+        let ink = (0..w * h)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                u8::from(x % 100 < density)
+            })
+            .collect();
+        BinaryImage {
+            width: w,
+            height: h,
+            ink,
+        }
+    }
+
+    /// Expands the corner list back to unit steps and fills by the even-odd
+    /// rule at pixel centres: an independent check that the paths describe
+    /// exactly the bitmap.
+    fn rasterize(paths: &[Path], w: usize, h: usize) -> Vec<u8> {
+        let mut crossings = vec![0u32; w * h];
+        for p in paths {
+            let n = p.points.len();
+            for i in 0..n {
+                let (a, b) = (p.points[i], p.points[(i + 1) % n]);
+                assert!(a.0 == b.0 || a.1 == b.1, "diagonal segment {a:?} -> {b:?}");
+                if a.0 == b.0 {
+                    // Vertical edge at x = a.0: it toggles every pixel centre
+                    // to its right on the rows it spans.
+                    let (y0, y1) = (a.1.min(b.1), a.1.max(b.1));
+                    for y in y0..y1 {
+                        for x in a.0.max(0)..w as i32 {
+                            crossings[y as usize * w + x as usize] ^= 1;
+                        }
+                    }
+                }
+            }
+        }
+        crossings.into_iter().map(|c| c as u8).collect()
+    }
+
+    #[test]
+    fn traced_paths_fill_back_to_the_exact_bitmap() {
+        for seed in 1..40u64 {
+            let (w, h) = (1 + (seed as usize * 7) % 23, 1 + (seed as usize * 5) % 17);
+            let image = random_bitmap(w, h, seed, 20 + seed % 60);
+            for policy in [TurnPolicy::JoinInk, TurnPolicy::SplitInk] {
+                let paths = trace(
+                    &image,
+                    &TraceOptions {
+                        turn_policy: policy,
+                        min_area: 0,
+                    },
+                );
+                assert_eq!(rasterize(&paths, w, h), image.ink, "seed {seed} {policy:?}");
+                let total: i64 = paths.iter().map(|p| p.area).sum();
+                assert_eq!(
+                    total,
+                    image.ink_count() as i64,
+                    "signed areas add up to the ink"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn shapes_holes_saddles_and_specks() {
+        // Ring: outline + hole.
+        let ring = BinaryImage {
+            width: 3,
+            height: 3,
+            ink: vec![1, 1, 1, 1, 0, 1, 1, 1, 1],
+        };
+        let paths = trace(&ring, &TraceOptions::default());
+        assert_eq!(paths.len(), 2);
+        assert_eq!(paths.iter().filter(|p| p.is_hole()).count(), 1);
+        assert_eq!(
+            paths.iter().find(|p| !p.is_hole()).unwrap().points,
+            vec![(0, 0), (0, 3), (3, 3), (3, 0)]
+        );
+        // Diagonal pair: joined (one path) or split (two).
+        let diag = BinaryImage {
+            width: 2,
+            height: 2,
+            ink: vec![1, 0, 0, 1],
+        };
+        assert_eq!(
+            trace(
+                &diag,
+                &TraceOptions {
+                    turn_policy: TurnPolicy::JoinInk,
+                    min_area: 0
+                }
+            )
+            .len(),
+            1
+        );
+        assert_eq!(
+            trace(
+                &diag,
+                &TraceOptions {
+                    turn_policy: TurnPolicy::SplitInk,
+                    min_area: 0
+                }
+            )
+            .len(),
+            2
+        );
+        // Speckle removal: a lone pixel beside a 3×3 block.
+        let mut ink = vec![0u8; 6 * 3];
+        for y in 0..3 {
+            for x in 0..3 {
+                ink[y * 6 + x] = 1;
+            }
+        }
+        ink[5] = 1;
+        let img = BinaryImage {
+            width: 6,
+            height: 3,
+            ink,
+        };
+        assert_eq!(trace(&img, &TraceOptions::default()).len(), 2);
+        let kept = trace(
+            &img,
+            &TraceOptions {
+                min_area: 2,
+                ..TraceOptions::default()
+            },
+        );
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].area, 9);
+        // Empty and all-ink images.
+        assert!(trace(&BinaryImage::default(), &TraceOptions::default()).is_empty());
+        let full = BinaryImage {
+            width: 4,
+            height: 1,
+            ink: vec![1; 4],
+        };
+        assert_eq!(
+            trace(&full, &TraceOptions::default())[0].points,
+            vec![(0, 0), (0, 1), (4, 1), (4, 0)]
+        );
+    }
+}
