@@ -46,7 +46,16 @@ impl<'a> RgbaRaster<'a> {
                 limit,
             });
         }
-        let expected = pixels as usize * 4;
+        // Fits: `pixels ≤ limit`, and a buffer that large could not exist
+        // otherwise (checked, for 32-bit targets with a huge limit).
+        let Some(expected) = usize::try_from(pixels).ok().and_then(|p| p.checked_mul(4)) else {
+            return Err(Error::TooLarge {
+                width,
+                height,
+                pixels,
+                limit: (usize::MAX / 4) as u64,
+            });
+        };
         if data.len() != expected {
             return Err(Error::BufferSize {
                 width,
