@@ -116,42 +116,35 @@ pub fn channel(mode: FeedMode, config: LayoutConfig, consumers: usize) -> Result
                 .collect();
             Ok((Box::new(SharedFeedWriter { writer }), readers))
         }
-        FeedMode::Batched | FeedMode::Individual => {
-            let layout = Layout::new(config)?;
-            let mut readers: Vec<Box<dyn FeedReader>> = Vec::with_capacity(consumers);
-            let (mut batch_tx, mut bytes_tx) = (Vec::new(), Vec::new());
-            for _ in 0..consumers {
-                let state = Mirror::new(&layout);
-                if mode == FeedMode::Batched {
-                    let (tx, rx) = crossbeam::channel::unbounded();
-                    batch_tx.push(tx);
-                    readers.push(Box::new(ChannelFeedReader { rx, state, mode }));
-                } else {
-                    let (tx, rx) = crossbeam::channel::unbounded();
-                    bytes_tx.push(tx);
-                    readers.push(Box::new(ChannelFeedReader { rx, state, mode }));
-                }
-            }
-            let writer: Box<dyn FeedWriter> = if mode == FeedMode::Batched {
-                Box::new(BatchedFeedWriter {
-                    pending: Pending {
-                        layout,
-                        updates: Vec::new(),
-                    },
-                    consumers: batch_tx,
-                })
-            } else {
-                Box::new(IndividualFeedWriter {
-                    pending: Pending {
-                        layout,
-                        updates: Vec::new(),
-                    },
-                    consumers: bytes_tx,
-                })
-            };
-            Ok((writer, readers))
-        }
+        FeedMode::Batched => channel_feed::<Arc<[Update]>>(config, consumers),
+        FeedMode::Individual => channel_feed::<Vec<u8>>(config, consumers),
     }
+}
+
+/// A channel feed carrying messages of type `M` to `consumers` readers.
+fn channel_feed<M: Message>(config: LayoutConfig, consumers: usize) -> Result<FeedEnds, Error> {
+    let layout = Layout::new(config)?;
+    let mut readers: Vec<Box<dyn FeedReader>> = Vec::with_capacity(consumers);
+    let mut senders = Vec::with_capacity(consumers);
+    for _ in 0..consumers {
+        let (tx, rx) = crossbeam::channel::unbounded::<M>();
+        senders.push(tx);
+        readers.push(Box::new(ChannelFeedReader {
+            rx,
+            state: Mirror::new(&layout),
+        }));
+    }
+    let pending = Pending {
+        layout,
+        updates: Vec::new(),
+    };
+    Ok((
+        Box::new(ChannelFeedWriter {
+            pending,
+            consumers: senders,
+        }),
+        readers,
+    ))
 }
 
 /// The shared-memory feed writer: a [`Writer`].
@@ -274,16 +267,16 @@ impl Pending {
     }
 }
 
-/// The batched feed writer: one `Arc` batch per publish, shared by every
-/// consumer.
-pub struct BatchedFeedWriter {
+/// The writer of the batched and individual feeds: updates queue until
+/// `publish`, which hands each consumer a message (see [`Message::pack`]).
+struct ChannelFeedWriter<M> {
     pending: Pending,
-    consumers: Vec<Sender<Arc<[Update]>>>,
+    consumers: Vec<Sender<M>>,
 }
 
-impl FeedWriter for BatchedFeedWriter {
+impl<M: Message> FeedWriter for ChannelFeedWriter<M> {
     fn mode(&self) -> FeedMode {
-        FeedMode::Batched
+        M::MODE
     }
     fn layout(&self) -> &Layout {
         &self.pending.layout
@@ -303,23 +296,22 @@ impl FeedWriter for BatchedFeedWriter {
         if self.pending.updates.is_empty() {
             return Ok(());
         }
-        let batch: Arc<[Update]> = self.pending.updates.drain(..).collect();
+        let updates = &self.pending.updates;
         // A consumer that hung up no longer counts.
-        self.consumers
-            .retain(|tx| tx.send(Arc::clone(&batch)).is_ok());
+        if M::PACK_PER_CONSUMER {
+            self.consumers
+                .retain(|tx| tx.send(M::pack(updates)).is_ok());
+        } else {
+            let message = M::pack(updates);
+            self.consumers.retain(|tx| tx.send(message.clone()).is_ok());
+        }
+        self.pending.updates.clear();
         Ok(())
     }
 }
 
 const TAG_TICKER: u8 = 1;
 const TAG_KLINE: u8 = 2;
-
-/// The individual feed writer: every publish serialises the batch once per
-/// consumer.
-pub struct IndividualFeedWriter {
-    pending: Pending,
-    consumers: Vec<Sender<Vec<u8>>>,
-}
 
 fn encode(updates: &[Update]) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(updates.len() * (6 + 8 * TICKER_FIELDS));
@@ -393,35 +385,6 @@ fn decode(mut bytes: &[u8], out: &mut Vec<Update>) -> Result<(), Error> {
     Ok(())
 }
 
-impl FeedWriter for IndividualFeedWriter {
-    fn mode(&self) -> FeedMode {
-        FeedMode::Individual
-    }
-    fn layout(&self) -> &Layout {
-        &self.pending.layout
-    }
-    fn write_ticker(&mut self, symbol: usize, ticker: &Ticker) -> Result<(), Error> {
-        self.pending.ticker(symbol, ticker)
-    }
-    fn push_kline(
-        &mut self,
-        symbol: usize,
-        interval: Interval,
-        kline: &Kline,
-    ) -> Result<(), Error> {
-        self.pending.kline(symbol, interval, kline)
-    }
-    fn publish(&mut self) -> Result<(), Error> {
-        if self.pending.updates.is_empty() {
-            return Ok(());
-        }
-        let pending = &self.pending.updates;
-        self.consumers.retain(|tx| tx.send(encode(pending)).is_ok());
-        self.pending.updates.clear();
-        Ok(())
-    }
-}
-
 /// A consumer's private copy of the market, fed by channel messages.
 struct Mirror {
     layout: Layout,
@@ -467,18 +430,38 @@ impl Mirror {
 }
 
 /// A message a channel feed carries.
-trait Message: Send + 'static {
+trait Message: Clone + Send + 'static {
+    /// The feed mode this message makes.
+    const MODE: FeedMode;
+    /// Whether `publish` packs once per consumer (serialising for each, the
+    /// legacy mode) rather than once for all.
+    const PACK_PER_CONSUMER: bool;
+    /// One publish's updates as a message.
+    fn pack(updates: &[Update]) -> Self;
+    /// Folds the message into a consumer's copy of the market.
     fn apply_to(self, mirror: &mut Mirror) -> Result<(), Error>;
 }
 
+/// Batched: one reference-counted batch shared by every consumer.
 impl Message for Arc<[Update]> {
+    const MODE: FeedMode = FeedMode::Batched;
+    const PACK_PER_CONSUMER: bool = false;
+    fn pack(updates: &[Update]) -> Self {
+        updates.into()
+    }
     fn apply_to(self, mirror: &mut Mirror) -> Result<(), Error> {
         mirror.apply(&self);
         Ok(())
     }
 }
 
+/// Individual: the batch serialised into bytes, once per consumer.
 impl Message for Vec<u8> {
+    const MODE: FeedMode = FeedMode::Individual;
+    const PACK_PER_CONSUMER: bool = true;
+    fn pack(updates: &[Update]) -> Self {
+        encode(updates)
+    }
     fn apply_to(self, mirror: &mut Mirror) -> Result<(), Error> {
         let mut scratch = std::mem::take(&mut mirror.scratch);
         scratch.clear();
@@ -510,7 +493,6 @@ impl Message for Vec<u8> {
 struct ChannelFeedReader<M> {
     rx: Receiver<M>,
     state: Mirror,
-    mode: FeedMode,
 }
 
 impl<M: Message> ChannelFeedReader<M> {
@@ -526,7 +508,7 @@ impl<M: Message> ChannelFeedReader<M> {
 
 impl<M: Message> FeedReader for ChannelFeedReader<M> {
     fn mode(&self) -> FeedMode {
-        self.mode
+        M::MODE
     }
     fn wait_for_update(&mut self, timeout: Duration) -> Result<u64, Error> {
         let before = self.state.updates;

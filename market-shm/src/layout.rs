@@ -340,6 +340,12 @@ impl Layout {
     pub(crate) fn metadata_record_offset(&self, symbol: usize) -> usize {
         self.metadata_offset + METADATA_STRIDE * symbol
     }
+    /// Offset of `symbol`'s ring for `interval`, both checked.
+    #[inline]
+    pub(crate) fn ring(&self, symbol: usize, interval: Interval) -> Result<usize, Error> {
+        self.check_symbol(symbol)?;
+        Ok(self.ring_offset(symbol, self.interval_index(interval)?))
+    }
     #[inline]
     pub(crate) fn slot_offset(&self, ring: usize, index: u64) -> usize {
         ring + LINE + SLOT_STRIDE * (index % self.config.kline_capacity as u64) as usize

@@ -44,8 +44,8 @@ pub enum WriterStatus {
 /// Where an incremental kline reader stands in one ring.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KlineCursor {
-    symbol: usize,
-    interval_index: usize,
+    /// Byte offset of the ring in the region.
+    ring: usize,
     next: u64,
 }
 
@@ -242,13 +242,9 @@ impl Reader {
     /// A cursor at the oldest kline still held in `symbol`'s ring for
     /// `interval`.
     pub fn kline_cursor(&self, symbol: usize, interval: Interval) -> Result<KlineCursor, Error> {
-        let (interval_index, count) = self.ring_state(symbol, interval)?;
+        let (ring, count) = self.ring_state(symbol, interval)?;
         let next = count.saturating_sub(self.layout().kline_capacity() as u64);
-        Ok(KlineCursor {
-            symbol,
-            interval_index,
-            next,
-        })
+        Ok(KlineCursor { ring, next })
     }
 
     /// A cursor that returns only klines appended from now on.
@@ -257,24 +253,16 @@ impl Reader {
         symbol: usize,
         interval: Interval,
     ) -> Result<KlineCursor, Error> {
-        let (interval_index, count) = self.ring_state(symbol, interval)?;
-        Ok(KlineCursor {
-            symbol,
-            interval_index,
-            next: count,
-        })
+        let (ring, next) = self.ring_state(symbol, interval)?;
+        Ok(KlineCursor { ring, next })
     }
 
+    /// The ring's offset and its write cursor (klines appended so far).
     fn ring_state(&self, symbol: usize, interval: Interval) -> Result<(usize, u64), Error> {
-        let layout = self.layout();
-        layout.check_symbol(symbol)?;
-        let k = layout.interval_index(interval)?;
-        let count = self
-            .region
-            .word(layout.ring_offset(symbol, k))
-            .load(Ordering::Relaxed);
+        let ring = self.layout().ring(symbol, interval)?;
+        let count = self.region.word(ring).load(Ordering::Relaxed);
         fence(Ordering::Acquire);
-        Ok((k, count))
+        Ok((ring, count))
     }
 
     /// Klines appended to `symbol`'s ring for `interval` so far.
@@ -295,7 +283,7 @@ impl Reader {
     ) -> Result<KlineRead, Error> {
         let layout = self.region.layout();
         let capacity = layout.kline_capacity() as u64;
-        let ring = layout.ring_offset(cursor.symbol, cursor.interval_index);
+        let ring = cursor.ring;
         let mut result = KlineRead::default();
         loop {
             let count = self.region.word(ring).load(Ordering::Relaxed);
@@ -331,13 +319,11 @@ impl Reader {
     /// [`crate::Writer::update_last_kline`]), or `None` for an empty ring.
     #[inline]
     pub fn latest_kline(&self, symbol: usize, interval: Interval) -> Result<Option<Kline>, Error> {
-        let (k, count) = self.ring_state(symbol, interval)?;
+        let (ring, count) = self.ring_state(symbol, interval)?;
         if count == 0 {
             return Ok(None);
         }
-        let layout = self.layout();
-        let i = count - 1;
-        let slot = layout.slot_offset(layout.ring_offset(symbol, k), i);
+        let slot = self.layout().slot_offset(ring, count - 1);
         let rec = self.region.words(slot, 1 + KLINE_WORDS);
         let mut words = [0u64; KLINE_WORDS];
         self.read(&rec[0], &rec[1..], &mut words)?;

@@ -327,12 +327,15 @@ fn validate_file(file: &File, path: &Path) -> Result<Layout, Error> {
         })?
         .len();
     let min = (HEADER_BYTES + READER_PAGE) as u64;
+    let truncated = |expected: u64| Error::Truncated {
+        path: path.to_path_buf(),
+        expected,
+        actual,
+    };
+    // Too short for the magic: truncated. Otherwise the magic decides
+    // first, so a file that is not a region says so whatever its size.
     if actual < 8 {
-        return Err(Error::Truncated {
-            path: path.to_path_buf(),
-            expected: min,
-            actual,
-        });
+        return Err(truncated(min));
     }
     let magic = read_u64_at(file, path, hw::MAGIC)?;
     if magic != MAGIC {
@@ -342,11 +345,7 @@ fn validate_file(file: &File, path: &Path) -> Result<Layout, Error> {
         });
     }
     if actual < min {
-        return Err(Error::Truncated {
-            path: path.to_path_buf(),
-            expected: min,
-            actual,
-        });
+        return Err(truncated(min));
     }
     let version = read_u64_at(file, path, hw::VERSION)?;
     if version != FORMAT_VERSION {
@@ -392,11 +391,7 @@ fn validate_file(file: &File, path: &Path) -> Result<Layout, Error> {
         )));
     }
     if actual != layout.total_size() as u64 {
-        return Err(Error::Truncated {
-            path: path.to_path_buf(),
-            expected: layout.total_size() as u64,
-            actual,
-        });
+        return Err(truncated(layout.total_size() as u64));
     }
     Ok(layout)
 }

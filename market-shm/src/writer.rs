@@ -253,17 +253,21 @@ impl Writer {
         interval: Interval,
         kline: &Kline,
     ) -> Result<(), Error> {
-        let layout = self.region.layout();
-        layout.check_symbol(symbol)?;
-        let ring = layout.ring_offset(symbol, layout.interval_index(interval)?);
+        let ring = self.region.layout().ring(symbol, interval)?;
         let cursor = self.region.word(ring);
         let index = cursor.load(Ordering::Relaxed);
-        let slot = layout.slot_offset(ring, index);
-        let rec = self.region.words(slot, 1 + KLINE_WORDS);
-        protocol::write(&rec[0], &rec[1..], &kline.to_words(index));
+        self.write_kline_slot(ring, index, kline);
         cursor.store(index + 1, Ordering::Release);
         self.count(symbol);
         Ok(())
+    }
+
+    /// Writes kline number `index` of the ring at `ring` into its slot.
+    #[inline(always)]
+    fn write_kline_slot(&self, ring: usize, index: u64, kline: &Kline) {
+        let slot = self.region.layout().slot_offset(ring, index);
+        let rec = self.region.words(slot, 1 + KLINE_WORDS);
+        protocol::write(&rec[0], &rec[1..], &kline.to_words(index));
     }
 
     /// Rewrites the newest kline of `symbol`'s ring for `interval` (the
@@ -275,17 +279,12 @@ impl Writer {
         interval: Interval,
         kline: &Kline,
     ) -> Result<(), Error> {
-        let layout = self.region.layout();
-        layout.check_symbol(symbol)?;
-        let ring = layout.ring_offset(symbol, layout.interval_index(interval)?);
+        let ring = self.region.layout().ring(symbol, interval)?;
         let count = self.region.word(ring).load(Ordering::Relaxed);
         if count == 0 {
             return self.push_kline(symbol, interval, kline);
         }
-        let index = count - 1;
-        let slot = layout.slot_offset(ring, index);
-        let rec = self.region.words(slot, 1 + KLINE_WORDS);
-        protocol::write(&rec[0], &rec[1..], &kline.to_words(index));
+        self.write_kline_slot(ring, count - 1, kline);
         self.count(symbol);
         self.notify();
         Ok(())
