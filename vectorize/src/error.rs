@@ -36,6 +36,9 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// An SVG could not be parsed or rendered.
+    #[error("SVG: {0}")]
+    Svg(String),
     /// No pixel-kernel backend could be selected.
     #[error(transparent)]
     Backend(#[from] vivace_backend::SelectError),

@@ -18,11 +18,17 @@ batch queue and the GPU kernels are not built yet.
 */
 #![deny(missing_docs)]
 
+pub mod binary;
 pub mod error;
+pub mod fit;
+pub mod oklab;
 pub mod pixels;
+#[cfg(feature = "quality")]
+pub mod quality;
 pub mod raster;
 pub mod threshold;
 pub mod trace;
+pub mod vector;
 
 pub use error::Error;
 pub use raster::{DEFAULT_PIXEL_LIMIT, RgbaRaster};

@@ -71,6 +71,15 @@ impl<'a> RgbaRaster<'a> {
         })
     }
 
+    /// Borrows an `image` crate buffer, with the default pixel limit.
+    pub fn from_image(image: &'a image::RgbaImage) -> Result<Self, Error> {
+        Self::new(
+            image.width() as usize,
+            image.height() as usize,
+            image.as_raw(),
+        )
+    }
+
     /// Width in pixels.
     pub fn width(&self) -> usize {
         self.width

@@ -139,3 +139,113 @@ pub fn trace(image: &BinaryImage, options: &TraceOptions) -> Vec<Path> {
     }
     paths
 }
+
+/// An outline and the holes directly inside it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Region {
+    /// The outer boundary (positive area).
+    pub outline: Path,
+    /// Its holes (negative areas); islands inside them are regions of
+    /// their own.
+    pub holes: Vec<Path>,
+}
+
+/// Traces `image` and groups every hole with the outline of the ink around
+/// it (the same connected ink component, 8- or 4-connected as the turn
+/// policy says), in scan order of the outlines.
+///
+/// ```
+/// use vivace_vectorize::BinaryImage;
+/// use vivace_vectorize::trace::{TraceOptions, trace_regions};
+/// // Two rings side by side: two regions with one hole each.
+/// let row = [1, 1, 1, 0, 1, 1, 1];
+/// let mid = [1, 0, 1, 0, 1, 0, 1];
+/// let ink = [row, mid, row].concat();
+/// let image = BinaryImage { width: 7, height: 3, ink };
+/// let regions = trace_regions(&image, &TraceOptions::default());
+/// assert_eq!(regions.len(), 2);
+/// assert!(regions.iter().all(|r| r.holes.len() == 1));
+/// ```
+pub fn trace_regions(image: &BinaryImage, options: &TraceOptions) -> Vec<Region> {
+    let paths = trace(image, options);
+    let labels = label_components(image, options.turn_policy);
+    let w = image.width;
+    let mut region_of_label = vec![usize::MAX; labels.count];
+    let mut regions: Vec<Region> = Vec::new();
+    let mut holes = Vec::new();
+    for path in paths {
+        let (x, y) = (path.points[0].0 as usize, path.points[0].1 as usize);
+        if path.is_hole() {
+            holes.push(path);
+        } else {
+            // The start is the outline's top-left corner: the pixel below
+            // and right of it is ink.
+            region_of_label[labels.label[y * w + x] as usize] = regions.len();
+            regions.push(Region {
+                outline: path,
+                holes: Vec::new(),
+            });
+        }
+    }
+    for hole in holes {
+        // A hole starts at its top-left corner: the pixel above it is the
+        // enclosing ink.
+        let (x, y) = (hole.points[0].0 as usize, hole.points[0].1 as usize);
+        let r = region_of_label[labels.label[(y - 1) * w + x] as usize];
+        // The outline is larger than its holes, so it is never dropped by
+        // `min_area` while they are kept.
+        if r != usize::MAX {
+            regions[r].holes.push(hole);
+        }
+    }
+    regions
+}
+
+struct Labels {
+    label: Vec<u32>,
+    count: usize,
+}
+
+/// Connected ink components (background pixels get `u32::MAX`).
+fn label_components(image: &BinaryImage, policy: TurnPolicy) -> Labels {
+    let (w, h) = (image.width, image.height);
+    let mut label = vec![u32::MAX; w * h];
+    let mut count = 0usize;
+    let mut stack = Vec::new();
+    let neighbours: &[(isize, isize)] = match policy {
+        TurnPolicy::JoinInk => &[
+            (1, 0),
+            (-1, 0),
+            (0, 1),
+            (0, -1),
+            (1, 1),
+            (1, -1),
+            (-1, 1),
+            (-1, -1),
+        ],
+        TurnPolicy::SplitInk => &[(1, 0), (-1, 0), (0, 1), (0, -1)],
+    };
+    for start in 0..w * h {
+        if image.ink[start] != 1 || label[start] != u32::MAX {
+            continue;
+        }
+        let id = count as u32;
+        count += 1;
+        label[start] = id;
+        stack.push(start);
+        while let Some(i) = stack.pop() {
+            let (x, y) = ((i % w) as isize, (i / w) as isize);
+            for &(dx, dy) in neighbours {
+                let (nx, ny) = (x + dx, y + dy);
+                if image.is_ink(nx, ny) {
+                    let j = ny as usize * w + nx as usize;
+                    if label[j] == u32::MAX {
+                        label[j] = id;
+                        stack.push(j);
+                    }
+                }
+            }
+        }
+    }
+    Labels { label, count }
+}

@@ -1,0 +1,1323 @@
+//! Curve fitting: lattice paths → optimal polygons → corners and cubic
+//! Béziers → merged curves.
+//!
+//! This is the pipeline of Selinger's *Potrace: a polygon-based tracing
+//! algorithm* (2003), written afresh in Rust:
+//!
+//! 1. **Straight runs.** For every point of the unit-step path, the
+//!    furthest point such that the run between them is *straight*: it does
+//!    not use all four directions and some line passes within half a pixel
+//!    of every point (kept as a cone of admissible directions).
+//! 2. **Optimal polygon.** Among polygons whose edges are straight runs,
+//!    the one with the fewest edges, and among those the smallest penalty
+//!    (edge length × RMS distance of the covered points to the edge), by
+//!    dynamic programming.
+//! 3. **Vertex adjustment.** Each vertex moves to the point within its unit
+//!    square that best fits the least-squares lines of its two edges.
+//! 4. **Smoothing and corners.** The curve runs from edge midpoint to edge
+//!    midpoint; at each vertex, `alpha` (how far the vertex lies from the
+//!    chord) decides between a corner (`alpha ≥` [`FitOptions::alpha_max`])
+//!    and a cubic Bézier whose control points sit on the polygon edges.
+//! 5. **Curve merging.** Runs of Béziers that turn the same way by less
+//!    than 179° in total are replaced by one Bézier when it keeps the area
+//!    and stays within [`FitOptions::tolerance`] of every edge and curve it
+//!    replaces; again the fewest segments win, then the smallest error.
+
+use crate::error::Error;
+use crate::trace::Path;
+
+/// A point in pixel coordinates (x right, y down).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Point {
+    /// x.
+    pub x: f64,
+    /// y.
+    pub y: f64,
+}
+
+impl Point {
+    /// The point `(x, y)`.
+    pub const fn new(x: f64, y: f64) -> Self {
+        Point { x, y }
+    }
+    fn lerp(self, other: Point, t: f64) -> Point {
+        Point::new(
+            self.x + t * (other.x - self.x),
+            self.y + t * (other.y - self.y),
+        )
+    }
+    fn sub(self, o: Point) -> Point {
+        Point::new(self.x - o.x, self.y - o.y)
+    }
+    fn cross(self, o: Point) -> f64 {
+        self.x * o.y - self.y * o.x
+    }
+    fn dot(self, o: Point) -> f64 {
+        self.x * o.x + self.y * o.y
+    }
+    fn dist(self, o: Point) -> f64 {
+        self.sub(o).dot(self.sub(o)).sqrt()
+    }
+}
+
+/// One segment of a [`Contour`]; it starts where the previous one ended.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Segment {
+    /// A straight line to the point.
+    Line(Point),
+    /// A cubic Bézier with two control points, to the last point.
+    Cubic(Point, Point, Point),
+}
+
+impl Segment {
+    /// Where the segment ends.
+    pub fn end(&self) -> Point {
+        match *self {
+            Segment::Line(p) | Segment::Cubic(_, _, p) => p,
+        }
+    }
+}
+
+/// A curve: starts at `start` and follows `segments`; a closed one ends
+/// back at `start`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Contour {
+    /// The first point (for a closed contour also the last segment's end).
+    pub start: Point,
+    /// The segments, in order.
+    pub segments: Vec<Segment>,
+    /// Whether the contour is closed (a region boundary) rather than an
+    /// open stroke.
+    pub closed: bool,
+}
+
+impl Contour {
+    /// Signed area (positive for outlines, negative for holes, as in
+    /// [`Path::area`]), exact for lines and Béziers alike.
+    pub fn area(&self) -> f64 {
+        let mut twice = 0.0;
+        let mut p0 = self.start;
+        for s in &self.segments {
+            match *s {
+                Segment::Line(p1) => twice += p0.cross(p1),
+                Segment::Cubic(c1, c2, p3) => {
+                    // ∮ x dy − y dx of a cubic, closed form.
+                    twice += (6.0 * p0.cross(c1)
+                        + 3.0 * p0.cross(c2)
+                        + p0.cross(p3)
+                        + 3.0 * c1.cross(c2)
+                        + 3.0 * c1.cross(p3)
+                        + 6.0 * c2.cross(p3))
+                        / 10.0;
+                }
+            }
+            p0 = s.end();
+        }
+        // y down: outlines (ink on the left) come out negative.
+        -twice / 2.0
+    }
+
+    /// Points along the contour, `steps` per Bézier (for rendering and
+    /// tests).
+    pub fn flatten(&self, steps: usize) -> Vec<Point> {
+        let mut out = vec![self.start];
+        let mut p0 = self.start;
+        for s in &self.segments {
+            match *s {
+                Segment::Line(p) => out.push(p),
+                Segment::Cubic(c1, c2, p3) => {
+                    for k in 1..=steps.max(1) {
+                        out.push(bezier(k as f64 / steps.max(1) as f64, p0, c1, c2, p3));
+                    }
+                }
+            }
+            p0 = s.end();
+        }
+        out
+    }
+}
+
+/// Curve-fitting options (potrace's defaults).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FitOptions {
+    /// Corner threshold: 0 makes every vertex a corner (a polygon), 4/3 or
+    /// more none (potrace `alphamax`, default 1).
+    pub alpha_max: f64,
+    /// Merge runs of Béziers into fewer ones.
+    pub merge_curves: bool,
+    /// How far a merged Bézier may stray from what it replaces, in pixels
+    /// (potrace `opttolerance`, default 0.2).
+    pub tolerance: f64,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        FitOptions {
+            alpha_max: 1.0,
+            merge_curves: true,
+            tolerance: 0.2,
+        }
+    }
+}
+
+impl FitOptions {
+    /// Checks the options.
+    pub fn validate(&self) -> Result<(), Error> {
+        if !(self.alpha_max.is_finite() && self.alpha_max >= 0.0) {
+            return Err(Error::InvalidParameter {
+                name: "alpha_max",
+                reason: format!("must be finite and ≥ 0, got {}", self.alpha_max),
+            });
+        }
+        if !(self.tolerance.is_finite() && self.tolerance >= 0.0) {
+            return Err(Error::InvalidParameter {
+                name: "tolerance",
+                reason: format!("must be finite and ≥ 0, got {}", self.tolerance),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Fits a traced path with lines and cubic Béziers.
+///
+/// ```
+/// use vivace_vectorize::BinaryImage;
+/// use vivace_vectorize::fit::{FitOptions, fit};
+/// use vivace_vectorize::trace::{TraceOptions, trace};
+/// // A filled 8×8 square stays a square: four corners, four straight sides.
+/// let image = BinaryImage { width: 10, height: 10, ink: (0..100)
+///     .map(|i| u8::from((1..9).contains(&(i % 10)) && (1..9).contains(&(i / 10))))
+///     .collect() };
+/// let path = &trace(&image, &TraceOptions::default())[0];
+/// let contour = fit(path, &FitOptions::default());
+/// assert!((contour.area() - 64.0).abs() < 1e-9);
+/// ```
+pub fn fit(path: &Path, options: &FitOptions) -> Contour {
+    let pts = unit_steps(&path.points);
+    let sums = Sums::new(&pts);
+    let lon = straight_runs(&pts);
+    let poly = optimal_polygon(&pts, &sums, &lon);
+    let vertices = adjust_vertices(&pts, &sums, &poly);
+    let curve = smooth(&vertices, options.alpha_max);
+    let curve = if options.merge_curves {
+        merge_curves(&curve, options.tolerance)
+    } else {
+        curve
+    };
+    curve.to_contour()
+}
+
+/// Fits an open lattice chain (unit steps, both ends kept exactly) with
+/// lines and cubic Béziers: the fewest straight runs (each within half a
+/// pixel of its points, least squared distance among equals), then
+/// potrace's corner rule at the inner vertices. Used where a boundary is
+/// shared between regions and must be fitted once for both.
+pub fn fit_open(pts: &[(i64, i64)], alpha_max: f64) -> Vec<Segment> {
+    let n = pts.len();
+    let at = |i: usize| Point::new(pts[i].0 as f64, pts[i].1 as f64);
+    if n < 3 {
+        return vec![Segment::Line(at(n - 1))];
+    }
+    let sums = Sums::new(pts);
+    // reach[i]: the furthest j such that every point between lies within
+    // 1/2 pixel of the line p_i → p_j (a cone of directions from p_i, cut
+    // down by each point in turn), and the run does not double back.
+    let reach: Vec<usize> = (0..n - 1)
+        .map(|i| {
+            let (mut lo, mut hi) = (f64::NEG_INFINITY, f64::INFINITY);
+            let mut base = None;
+            let mut seen = [false; 4];
+            let mut j = i + 1;
+            while j < n {
+                let (dx, dy) = (pts[j].0 - pts[j - 1].0, pts[j].1 - pts[j - 1].1);
+                seen[((3 + 3 * dx.signum() + dy.signum()) / 2) as usize] = true;
+                if (seen[0] && seen[3]) || (seen[1] && seen[2]) {
+                    break; // opposite steps: the run turns back
+                }
+                let d = at(j).sub(at(i));
+                let len = d.dot(d).sqrt();
+                let angle = d.y.atan2(d.x);
+                let base = *base.get_or_insert(angle);
+                // The angle relative to the first step, in (−π, π].
+                let mut rel = angle - base;
+                if rel > std::f64::consts::PI {
+                    rel -= std::f64::consts::TAU;
+                } else if rel <= -std::f64::consts::PI {
+                    rel += std::f64::consts::TAU;
+                }
+                if rel < lo - 1e-12 || rel > hi + 1e-12 {
+                    break;
+                }
+                if len > 0.5 {
+                    let half = (0.5 / len).asin();
+                    lo = lo.max(rel - half);
+                    hi = hi.min(rel + half);
+                }
+                j += 1;
+            }
+            j - 1
+        })
+        .collect();
+    // Fewest edges from 0 to n − 1, then least squared distance.
+    let mut best: Vec<(usize, f64, usize)> = vec![(usize::MAX, f64::INFINITY, 0); n];
+    best[0] = (0, 0.0, 0);
+    for i in 0..n - 1 {
+        let (count, pen, _) = best[i];
+        if count == usize::MAX {
+            continue;
+        }
+        for j in i + 1..=reach[i] {
+            let p = pen + chord_penalty(pts, &sums, i, j);
+            let c = count + 1;
+            if c < best[j].0 || (c == best[j].0 && p < best[j].1) {
+                best[j] = (c, p, i);
+            }
+        }
+    }
+    let mut vertices = vec![n - 1];
+    while let Some(&v) = vertices.last() {
+        if v == 0 {
+            break;
+        }
+        vertices.push(best[v].2);
+    }
+    vertices.reverse();
+    let v: Vec<Point> = vertices.iter().map(|&i| at(i)).collect();
+    let m = v.len();
+    let mut segments = Vec::with_capacity(m);
+    // From the start to the first edge's midpoint, round each inner vertex
+    // (a corner or a Bézier), and on to the end.
+    for j in 1..m - 1 {
+        let (i, k) = (j - 1, j + 1);
+        let from = if i == 0 { v[0] } else { v[i].lerp(v[j], 0.5) };
+        let to = if k == m - 1 {
+            v[k]
+        } else {
+            v[j].lerp(v[k], 0.5)
+        };
+        let alpha = corner_alpha(v[i], v[j], v[k]);
+        if j == 1 {
+            segments.push(Segment::Line(from));
+        }
+        if alpha >= alpha_max {
+            segments.push(Segment::Line(v[j]));
+            segments.push(Segment::Line(to));
+        } else {
+            let a = alpha.clamp(0.55, 1.0);
+            segments.push(Segment::Cubic(from.lerp(v[j], a), to.lerp(v[j], a), to));
+        }
+    }
+    if m == 2 {
+        segments.push(Segment::Line(v[1]));
+    }
+    // The first segment is a zero-length line to the start: drop it, and
+    // join lines that continue in the same direction.
+    let start = v[0];
+    let mut out: Vec<Segment> = Vec::with_capacity(segments.len());
+    let mut prev_end = start;
+    for s in segments {
+        if let Segment::Line(p) = s {
+            if p == prev_end {
+                continue;
+            }
+            if let Some(Segment::Line(q)) = out.last().copied() {
+                let before = out.len().checked_sub(2).map_or(start, |k| out[k].end());
+                if area_sign(before, q, p).abs() < 1e-9 && q.sub(before).dot(p.sub(q)) > 0.0 {
+                    *out.last_mut().expect("checked") = Segment::Line(p);
+                    prev_end = p;
+                    continue;
+                }
+            }
+        }
+        prev_end = s.end();
+        out.push(s);
+    }
+    out
+}
+
+/// Sum of squared distances of points `i..=j` to the line through p_i and
+/// p_j (no wrap).
+fn chord_penalty(pts: &[(i64, i64)], sums: &Sums, i: usize, j: usize) -> f64 {
+    let (s, k) = sums.over(i, j);
+    let (ox, oy) = (
+        pts[i].0 as f64 - sums.origin.0,
+        pts[i].1 as f64 - sums.origin.1,
+    );
+    let (dx, dy) = ((pts[j].0 - pts[i].0) as f64, (pts[j].1 - pts[i].1) as f64);
+    let len2 = dx * dx + dy * dy;
+    // Σ (n·(p − o))² with n = (dy, −dx)/|d|.
+    let sxx = s[2] - 2.0 * ox * s[0] + k * ox * ox;
+    let syy = s[4] - 2.0 * oy * s[1] + k * oy * oy;
+    let sxy = s[3] - ox * s[1] - oy * s[0] + k * ox * oy;
+    ((dy * dy * sxx - 2.0 * dx * dy * sxy + dx * dx * syy) / len2).max(0.0)
+}
+
+/// potrace's corner measure at `v` between `u` and `w` (4/3 where the
+/// chord degenerates).
+fn corner_alpha(u: Point, v: Point, w: Point) -> f64 {
+    let r = Point::new(-(w.y - u.y).signum_or_zero(), (w.x - u.x).signum_or_zero());
+    let denom = r.y * (w.x - u.x) - r.x * (w.y - u.y);
+    if denom != 0.0 {
+        let dd = (area_sign(u, v, w) / denom).abs();
+        (if dd > 1.0 { 1.0 - 1.0 / dd } else { 0.0 }) / 0.75
+    } else {
+        4.0 / 3.0
+    }
+}
+
+impl Contour {
+    /// The same curve run backwards (outline ↔ hole orientation).
+    pub fn reversed(&self) -> Contour {
+        let mut segments = Vec::with_capacity(self.segments.len());
+        let mut ends: Vec<Point> = std::iter::once(self.start)
+            .chain(self.segments.iter().map(Segment::end))
+            .collect();
+        let last = ends.pop().expect("start is always there");
+        for (k, s) in self.segments.iter().enumerate().rev() {
+            let to = ends[k];
+            segments.push(match *s {
+                Segment::Line(_) => Segment::Line(to),
+                Segment::Cubic(c1, c2, _) => Segment::Cubic(c2, c1, to),
+            });
+        }
+        Contour {
+            start: last,
+            segments,
+            closed: self.closed,
+        }
+    }
+}
+
+/// The path as every lattice point on it (unit steps), closing implicitly.
+fn unit_steps(corners: &[(i32, i32)]) -> Vec<(i64, i64)> {
+    let mut pts = Vec::new();
+    for (i, &(x0, y0)) in corners.iter().enumerate() {
+        let (x1, y1) = corners[(i + 1) % corners.len()];
+        let (dx, dy) = ((x1 - x0).signum(), (y1 - y0).signum());
+        let (mut x, mut y) = (x0, y0);
+        while (x, y) != (x1, y1) {
+            pts.push((i64::from(x), i64::from(y)));
+            x += dx;
+            y += dy;
+        }
+    }
+    pts
+}
+
+/// Prefix sums of x, y, x², xy, y² relative to the first point, for
+/// O(1) line fits and penalties over any run.
+struct Sums {
+    origin: (f64, f64),
+    s: Vec<[f64; 5]>,
+}
+
+impl Sums {
+    fn new(pts: &[(i64, i64)]) -> Self {
+        let origin = (pts[0].0 as f64, pts[0].1 as f64);
+        let mut s = Vec::with_capacity(pts.len() + 1);
+        let mut acc = [0.0; 5];
+        s.push(acc);
+        for &(x, y) in pts {
+            let (x, y) = (x as f64 - origin.0, y as f64 - origin.1);
+            acc[0] += x;
+            acc[1] += y;
+            acc[2] += x * x;
+            acc[3] += x * y;
+            acc[4] += y * y;
+            s.push(acc);
+        }
+        Sums { origin, s }
+    }
+
+    /// Sums and count over points `i..=j` (`j` may run past the end once
+    /// or more, wrapping around).
+    fn over(&self, i: usize, j: usize) -> ([f64; 5], f64) {
+        let n = self.s.len() - 1;
+        let (laps, j) = (j / n, j % n);
+        let mut out = [0.0; 5];
+        for (k, o) in out.iter_mut().enumerate() {
+            *o = self.s[j + 1][k] - self.s[i][k] + laps as f64 * self.s[n][k];
+        }
+        (out, (j + 1 + laps * n - i) as f64)
+    }
+}
+
+/// `b` lies in the cyclic interval `[a, c)`.
+fn cyclic(a: usize, b: usize, c: usize) -> bool {
+    if a <= c {
+        a <= b && b < c
+    } else {
+        a <= b || b < c
+    }
+}
+
+fn cross_i(a: (i64, i64), b: (i64, i64)) -> i64 {
+    a.0 * b.1 - a.1 * b.0
+}
+
+/// For each point `i`, the furthest `j` (cyclically) such that `i..j` is
+/// straight.
+fn straight_runs(pts: &[(i64, i64)]) -> Vec<usize> {
+    let n = pts.len();
+    // next_turn[i]: the first index after i whose point leaves both the
+    // row and the column of point i.
+    let mut next_turn = vec![0usize; n];
+    let mut k = 0;
+    for i in (0..n).rev() {
+        if pts[i].0 != pts[k].0 && pts[i].1 != pts[k].1 {
+            k = i + 1;
+        }
+        next_turn[i] = k;
+    }
+    let mut pivot = vec![0usize; n];
+    for i in (0..n).rev() {
+        let mut seen = [false; 4];
+        // The cone of admissible directions from point i: `lo` × d ≥ 0
+        // and `hi` × d ≤ 0 for every later point's offset d.
+        let (mut lo, mut hi) = ((0i64, 0i64), (0i64, 0i64));
+        let mut k1 = i;
+        let mut k = next_turn[i];
+        let found = loop {
+            let (dx, dy) = (pts[k].0 - pts[k1].0, pts[k].1 - pts[k1].1);
+            let dir = ((3 + 3 * dx.signum() + dy.signum()) / 2) as usize;
+            seen[dir] = true;
+            if seen.iter().all(|&s| s) {
+                break Some(k1);
+            }
+            let cur = (pts[k].0 - pts[i].0, pts[k].1 - pts[i].1);
+            if cross_i(lo, cur) < 0 || cross_i(hi, cur) > 0 {
+                break None;
+            }
+            if cur.0.abs() > 1 || cur.1.abs() > 1 {
+                let off = (
+                    cur.0
+                        + if cur.1 >= 0 && (cur.1 > 0 || cur.0 < 0) {
+                            1
+                        } else {
+                            -1
+                        },
+                    cur.1
+                        + if cur.0 <= 0 && (cur.0 < 0 || cur.1 < 0) {
+                            1
+                        } else {
+                            -1
+                        },
+                );
+                if cross_i(lo, off) >= 0 {
+                    lo = off;
+                }
+                let off = (
+                    cur.0
+                        + if cur.1 <= 0 && (cur.1 < 0 || cur.0 < 0) {
+                            1
+                        } else {
+                            -1
+                        },
+                    cur.1
+                        + if cur.0 >= 0 && (cur.0 > 0 || cur.1 < 0) {
+                            1
+                        } else {
+                            -1
+                        },
+                );
+                if cross_i(hi, off) <= 0 {
+                    hi = off;
+                }
+            }
+            k1 = k;
+            k = next_turn[k1];
+            if !cyclic(k, i, k1) {
+                break None;
+            }
+        };
+        pivot[i] = match found {
+            Some(p) => p,
+            None => {
+                // k1 was the last point inside the cone; go on from it
+                // towards k as far as the cone allows.
+                let d = (
+                    (pts[k].0 - pts[k1].0).signum(),
+                    (pts[k].1 - pts[k1].1).signum(),
+                );
+                let cur = (pts[k1].0 - pts[i].0, pts[k1].1 - pts[i].1);
+                let (a, b) = (cross_i(lo, cur), cross_i(lo, d));
+                let (c, e) = (cross_i(hi, cur), cross_i(hi, d));
+                let mut j = i64::MAX;
+                if b < 0 {
+                    j = a.div_euclid(-b);
+                }
+                if e > 0 {
+                    j = j.min((-c).div_euclid(e));
+                }
+                // The cone is never open in both directions here; bound
+                // the step anyway.
+                (k1 + (j.min(n as i64) as usize)) % n
+            }
+        };
+    }
+    // A run straight from i is straight from every point inside it too:
+    // make the ends monotone.
+    let mut lon = vec![0usize; n];
+    let mut j = pivot[n - 1];
+    lon[n - 1] = j;
+    for i in (0..n - 1).rev() {
+        if cyclic(i + 1, pivot[i], j) {
+            j = pivot[i];
+        }
+        lon[i] = j;
+    }
+    let mut i = n - 1;
+    while cyclic((i + 1) % n, j, lon[i]) {
+        lon[i] = j;
+        if i == 0 {
+            break;
+        }
+        i -= 1;
+    }
+    lon
+}
+
+/// Penalty of the polygon edge from point `i` to point `j` (`j` may be
+/// ≥ n): the edge length times the RMS distance of the points it covers to
+/// the edge.
+fn edge_penalty(pts: &[(i64, i64)], sums: &Sums, i: usize, j: usize) -> f64 {
+    let n = pts.len();
+    let (s, k) = sums.over(i, j);
+    let (pi, pj) = (pts[i], pts[j % n]);
+    let px = (pi.0 + pj.0) as f64 / 2.0 - sums.origin.0;
+    let py = (pi.1 + pj.1) as f64 / 2.0 - sums.origin.1;
+    let ey = (pj.0 - pi.0) as f64;
+    let ex = -((pj.1 - pi.1) as f64);
+    let a = (s[2] - 2.0 * s[0] * px) / k + px * px;
+    let b = (s[3] - s[0] * py - s[1] * px) / k + px * py;
+    let c = (s[4] - 2.0 * s[1] * py) / k + py * py;
+    (ex * ex * a + 2.0 * ex * ey * b + ey * ey * c)
+        .max(0.0)
+        .sqrt()
+}
+
+/// The optimal polygon through point 0, as point indices.
+fn optimal_polygon(pts: &[(i64, i64)], sums: &Sums, lon: &[usize]) -> Vec<usize> {
+    let n = pts.len();
+    // reach[i]: the furthest j (no wrap, ≤ n) with an edge i → j.
+    let reach: Vec<usize> = (0..n)
+        .map(|i| {
+            let mut c = (lon[(i + n - 1) % n] + n - 1) % n;
+            if c == i {
+                c = (i + 1) % n;
+            }
+            if c < i { n } else { c }
+        })
+        .collect();
+    // back[j]: the smallest i with an edge i → j.
+    let mut back = vec![0usize; n + 1];
+    let mut j = 1;
+    for (i, &r) in reach.iter().enumerate() {
+        while j <= r {
+            back[j] = i;
+            j += 1;
+        }
+    }
+    // Greedy bounds: after k edges the walk is between lo[k] and hi[k].
+    let mut hi = vec![0usize];
+    let mut i = 0;
+    while i < n {
+        i = reach[i];
+        hi.push(i.min(n));
+    }
+    let m = hi.len() - 1;
+    let mut lo = vec![0usize; m + 1];
+    let mut i = n;
+    for k in (1..=m).rev() {
+        lo[k] = i;
+        i = back[i];
+    }
+    let mut pen = vec![0.0f64; n + 1];
+    let mut prev = vec![0usize; n + 1];
+    for k in 1..=m {
+        for i in lo[k]..=hi[k] {
+            let mut best = f64::INFINITY;
+            for from in (back[i]..=hi[k - 1]).rev() {
+                let p = edge_penalty(pts, sums, from, i) + pen[from];
+                if p < best {
+                    prev[i] = from;
+                    best = p;
+                }
+            }
+            pen[i] = best;
+        }
+    }
+    let mut poly = vec![0usize; m];
+    let mut i = n;
+    for k in (0..m).rev() {
+        i = prev[i];
+        poly[k] = i;
+    }
+    poly
+}
+
+type Quad = [[f64; 3]; 3];
+
+fn quad_value(q: &Quad, w: Point) -> f64 {
+    let v = [w.x, w.y, 1.0];
+    let mut s = 0.0;
+    for a in 0..3 {
+        for b in 0..3 {
+            s += v[a] * q[a][b] * v[b];
+        }
+    }
+    s
+}
+
+/// Centroid and principal direction of points `i..=j` (relative to the
+/// sums' origin).
+fn line_fit(sums: &Sums, i: usize, j: usize) -> (Point, Point) {
+    let (s, k) = sums.over(i, j);
+    let ctr = Point::new(s[0] / k, s[1] / k);
+    let mut a = (s[2] - s[0] * s[0] / k) / k;
+    let b = (s[3] - s[0] * s[1] / k) / k;
+    let mut c = (s[4] - s[1] * s[1] / k) / k;
+    let lambda = (a + c + ((a - c) * (a - c) + 4.0 * b * b).sqrt()) / 2.0;
+    a -= lambda;
+    c -= lambda;
+    let dir = if a.abs() >= c.abs() {
+        let l = (a * a + b * b).sqrt();
+        if l == 0.0 {
+            Point::default()
+        } else {
+            Point::new(-b / l, a / l)
+        }
+    } else {
+        let l = (c * c + b * b).sqrt();
+        if l == 0.0 {
+            Point::default()
+        } else {
+            Point::new(-c / l, b / l)
+        }
+    };
+    (ctr, dir)
+}
+
+/// Moves each polygon vertex to the best point in its unit square.
+fn adjust_vertices(pts: &[(i64, i64)], sums: &Sums, poly: &[usize]) -> Vec<Point> {
+    let (n, m) = (pts.len(), poly.len());
+    let origin = Point::new(sums.origin.0, sums.origin.1);
+    // The squared distance to each edge's fitted line, as a quadratic form.
+    let lines: Vec<Quad> = (0..m)
+        .map(|i| {
+            let j = (poly[(i + 1) % m] + n - poly[i]) % n + poly[i];
+            let (ctr, dir) = line_fit(sums, poly[i], j);
+            let d = dir.dot(dir);
+            let mut q = [[0.0; 3]; 3];
+            if d != 0.0 {
+                let v = [dir.y, -dir.x, dir.x * ctr.y - dir.y * ctr.x];
+                for a in 0..3 {
+                    for b in 0..3 {
+                        q[a][b] = v[a] * v[b] / d;
+                    }
+                }
+            }
+            q
+        })
+        .collect();
+    (0..m)
+        .map(|i| {
+            let p = pts[poly[i]];
+            let s = Point::new(p.0 as f64, p.1 as f64).sub(origin);
+            let (a, b) = (&lines[(i + m - 1) % m], &lines[i]);
+            let mut q: Quad = std::array::from_fn(|r| std::array::from_fn(|c| a[r][c] + b[r][c]));
+            // Unconstrained minimum; parallel lines make the form singular,
+            // so add a term pulling towards s along the free direction.
+            let w = loop {
+                let det = q[0][0] * q[1][1] - q[0][1] * q[1][0];
+                if det != 0.0 {
+                    break Point::new(
+                        (-q[0][2] * q[1][1] + q[1][2] * q[0][1]) / det,
+                        (q[0][2] * q[1][0] - q[1][2] * q[0][0]) / det,
+                    );
+                }
+                let v = if q[0][0] > q[1][1] {
+                    [-q[0][1], q[0][0]]
+                } else if q[1][1] != 0.0 {
+                    [-q[1][1], q[1][0]]
+                } else {
+                    [1.0, 0.0]
+                };
+                let d = v[0] * v[0] + v[1] * v[1];
+                let v = [v[0], v[1], -v[1] * s.y - v[0] * s.x];
+                for r in 0..3 {
+                    for c in 0..3 {
+                        q[r][c] += v[r] * v[c] / d;
+                    }
+                }
+            };
+            if (w.x - s.x).abs() <= 0.5 && (w.y - s.y).abs() <= 0.5 {
+                return w.add_origin(origin);
+            }
+            // The minimum lies on the square's border: its sides, then its
+            // corners.
+            let mut best = (quad_value(&q, s), s);
+            let mut consider = |w: Point| {
+                let v = quad_value(&q, w);
+                if v < best.0 {
+                    best = (v, w);
+                }
+            };
+            for z in [-0.5, 0.5] {
+                if q[0][0] != 0.0 {
+                    let y = s.y + z;
+                    let x = -(q[0][1] * y + q[0][2]) / q[0][0];
+                    if (x - s.x).abs() <= 0.5 {
+                        consider(Point::new(x, y));
+                    }
+                }
+                if q[1][1] != 0.0 {
+                    let x = s.x + z;
+                    let y = -(q[1][0] * x + q[1][2]) / q[1][1];
+                    if (y - s.y).abs() <= 0.5 {
+                        consider(Point::new(x, y));
+                    }
+                }
+            }
+            for dx in [-0.5, 0.5] {
+                for dy in [-0.5, 0.5] {
+                    consider(Point::new(s.x + dx, s.y + dy));
+                }
+            }
+            best.1.add_origin(origin)
+        })
+        .collect()
+}
+
+impl Point {
+    fn add_origin(self, o: Point) -> Point {
+        Point::new(self.x + o.x, self.y + o.y)
+    }
+}
+
+/// One piece of the smoothed curve, around polygon vertex `vertex`: from
+/// the previous piece's `end` to this `end` (the midpoint of the next edge).
+#[derive(Clone, Copy, Debug)]
+struct Piece {
+    corner: bool,
+    vertex: Point,
+    c1: Point,
+    c2: Point,
+    end: Point,
+    alpha: f64,
+}
+
+struct Curve {
+    pieces: Vec<Piece>,
+}
+
+impl Curve {
+    fn to_contour(&self) -> Contour {
+        let m = self.pieces.len();
+        let start = self.pieces[m - 1].end;
+        let mut segments = Vec::with_capacity(2 * m);
+        for p in &self.pieces {
+            if p.corner {
+                segments.push(Segment::Line(p.vertex));
+                segments.push(Segment::Line(p.end));
+            } else {
+                segments.push(Segment::Cubic(p.c1, p.c2, p.end));
+            }
+        }
+        Contour {
+            start,
+            segments,
+            closed: true,
+        }
+    }
+}
+
+/// (p1 − p0) × (p2 − p0).
+fn area_sign(p0: Point, p1: Point, p2: Point) -> f64 {
+    p1.sub(p0).cross(p2.sub(p0))
+}
+
+/// Corners and Béziers around each vertex.
+fn smooth(v: &[Point], alpha_max: f64) -> Curve {
+    let m = v.len();
+    let pieces = (0..m)
+        .map(|j| {
+            let (i, k) = ((j + m - 1) % m, (j + 1) % m);
+            let end = v[k].lerp(v[j], 0.5);
+            // Distance of v[j] from the chord v[i]–v[k], in units of the
+            // chord's L∞ width: alpha = 4/3·(1 − 1/dd).
+            let alpha = corner_alpha(v[i], v[j], v[k]);
+            if alpha >= alpha_max {
+                Piece {
+                    corner: true,
+                    vertex: v[j],
+                    c1: v[j],
+                    c2: v[j],
+                    end,
+                    alpha,
+                }
+            } else {
+                let a = alpha.clamp(0.55, 1.0);
+                Piece {
+                    corner: false,
+                    vertex: v[j],
+                    c1: v[i].lerp(v[j], 0.5 + 0.5 * a),
+                    c2: v[k].lerp(v[j], 0.5 + 0.5 * a),
+                    end,
+                    alpha: a,
+                }
+            }
+        })
+        .collect();
+    Curve { pieces }
+}
+
+trait SignumOrZero {
+    fn signum_or_zero(self) -> f64;
+}
+
+impl SignumOrZero for f64 {
+    fn signum_or_zero(self) -> f64 {
+        if self > 0.0 {
+            1.0
+        } else if self < 0.0 {
+            -1.0
+        } else {
+            0.0
+        }
+    }
+}
+
+fn bezier(t: f64, p0: Point, p1: Point, p2: Point, p3: Point) -> Point {
+    let s = 1.0 - t;
+    let (a, b, c, d) = (s * s * s, 3.0 * s * s * t, 3.0 * s * t * t, t * t * t);
+    Point::new(
+        a * p0.x + b * p1.x + c * p2.x + d * p3.x,
+        a * p0.y + b * p1.y + c * p2.y + d * p3.y,
+    )
+}
+
+/// The parameter in [0, 1] where the Bézier runs parallel to `q1 − q0`, if
+/// any.
+fn tangent_at(p: [Point; 4], q0: Point, q1: Point) -> Option<f64> {
+    let d = q1.sub(q0);
+    let a = p[1].sub(p[0]).cross(d);
+    let b = p[2].sub(p[1]).cross(d);
+    let c = p[3].sub(p[2]).cross(d);
+    let (qa, qb, qc) = (a - 2.0 * b + c, -2.0 * a + 2.0 * b, a);
+    let disc = qb * qb - 4.0 * qa * qc;
+    if qa == 0.0 || disc < 0.0 {
+        return None;
+    }
+    let s = disc.sqrt();
+    [(-qb + s) / (2.0 * qa), (-qb - s) / (2.0 * qa)]
+        .into_iter()
+        .find(|t| (0.0..=1.0).contains(t))
+}
+
+/// cos 179°: merged runs must turn by less than this.
+const COS_179: f64 = -0.999_847_695_156_391_3;
+
+struct Merged {
+    pen: f64,
+    c1: Point,
+    c2: Point,
+    end: Point,
+    alpha: f64,
+    s: f64,
+}
+
+/// Replaces runs of Béziers with single ones where the tolerance allows.
+fn merge_curves(curve: &Curve, tolerance: f64) -> Curve {
+    let p = &curve.pieces;
+    let m = p.len();
+    // Turning direction at each Bézier vertex (0 at corners).
+    let conv: Vec<f64> = (0..m)
+        .map(|i| {
+            if p[i].corner {
+                0.0
+            } else {
+                area_sign(
+                    p[(i + m - 1) % m].vertex,
+                    p[i].vertex,
+                    p[(i + 1) % m].vertex,
+                )
+                .signum_or_zero()
+            }
+        })
+        .collect();
+    // Prefix areas of the curve (fan from vertex 0), to compare a merged
+    // Bézier's area with what it replaces.
+    let mut areac = vec![0.0f64; m + 1];
+    let o = p[0].vertex;
+    let mut area = 0.0;
+    for i in 0..m {
+        let i1 = (i + 1) % m;
+        if !p[i1].corner {
+            let a = p[i1].alpha;
+            area += 0.3 * a * (4.0 - a) * area_sign(p[i].end, p[i1].vertex, p[i1].end) / 2.0;
+            area += area_sign(o, p[i].end, p[i1].end) / 2.0;
+        }
+        areac[i + 1] = area;
+    }
+    let try_merge = |i: usize, j: usize| -> Option<Merged> {
+        if i == j {
+            return None;
+        }
+        let i1 = (i + 1) % m;
+        let c = conv[i1];
+        if c == 0.0 {
+            return None;
+        }
+        let d = p[i].vertex.dist(p[i1].vertex);
+        let mut k = i1;
+        while k != j {
+            let (k1, k2) = ((k + 1) % m, (k + 2) % m);
+            if conv[k1] != c {
+                return None;
+            }
+            let e0 = p[i1].vertex.sub(p[i].vertex);
+            let e1 = p[k2].vertex.sub(p[k1].vertex);
+            if e0.cross(e1).signum_or_zero() != c {
+                return None;
+            }
+            if e0.dot(e1) < d * p[k1].vertex.dist(p[k2].vertex) * COS_179 {
+                return None;
+            }
+            k = k1;
+        }
+        let p0 = p[i].end;
+        let mut p1 = p[i1].vertex;
+        let mut p2 = p[j].vertex;
+        let p3 = p[j].end;
+        let mut area = areac[j] - areac[i] - area_sign(o, p0, p3) / 2.0;
+        if i >= j {
+            area += areac[m];
+        }
+        let a1 = area_sign(p0, p1, p2);
+        let a2 = area_sign(p0, p1, p3);
+        let a3 = area_sign(p0, p2, p3);
+        let a4 = a1 + a3 - a2;
+        if a2 == a1 || a3 == a4 {
+            return None;
+        }
+        let t = a3 / (a3 - a4);
+        let s = a2 / (a2 - a1);
+        let big_a = a2 * t / 2.0;
+        if big_a == 0.0 {
+            return None;
+        }
+        let r = area / big_a;
+        let alpha = 2.0 - (4.0 - r / 0.3).sqrt();
+        if !alpha.is_finite() {
+            return None;
+        }
+        p1 = p0.lerp(p1, t * alpha);
+        p2 = p3.lerp(p2, s * alpha);
+        let bez = [p0, p1, p2, p3];
+        let mut pen = 0.0;
+        // Within tolerance of each polygon edge it replaces…
+        let mut k = i1;
+        while k != j {
+            let k1 = (k + 1) % m;
+            let t = tangent_at(bez, p[k].vertex, p[k1].vertex)?;
+            let pt = bezier(t, p0, p1, p2, p3);
+            let d = p[k].vertex.dist(p[k1].vertex);
+            if d == 0.0 {
+                return None;
+            }
+            let d1 = area_sign(p[k].vertex, p[k1].vertex, pt) / d;
+            if d1.abs() > tolerance {
+                return None;
+            }
+            if p[k1].vertex.sub(p[k].vertex).dot(pt.sub(p[k].vertex)) < 0.0
+                || p[k].vertex.sub(p[k1].vertex).dot(pt.sub(p[k1].vertex)) < 0.0
+            {
+                return None;
+            }
+            pen += d1 * d1;
+            k = k1;
+        }
+        // …and of each curve piece it replaces.
+        let mut k = i;
+        while k != j {
+            let k1 = (k + 1) % m;
+            let t = tangent_at(bez, p[k].end, p[k1].end)?;
+            let pt = bezier(t, p0, p1, p2, p3);
+            let d = p[k].end.dist(p[k1].end);
+            if d == 0.0 {
+                return None;
+            }
+            let mut d1 = area_sign(p[k].end, p[k1].end, pt) / d;
+            let mut d2 = area_sign(p[k].end, p[k1].end, p[k1].vertex) / d * 0.75 * p[k1].alpha;
+            if d2 < 0.0 {
+                d1 = -d1;
+                d2 = -d2;
+            }
+            if d1 < d2 - tolerance {
+                return None;
+            }
+            if d1 < d2 {
+                pen += (d1 - d2) * (d1 - d2);
+            }
+            k = k1;
+        }
+        Some(Merged {
+            pen,
+            c1: p1,
+            c2: p2,
+            end: p3,
+            alpha,
+            s,
+        })
+    };
+    // Fewest segments from piece 0's end round to itself, then least
+    // penalty.
+    let mut prev = vec![0usize; m + 1];
+    let mut pen = vec![0.0f64; m + 1];
+    let mut len = vec![0usize; m + 1];
+    let mut merged: Vec<Option<Merged>> = (0..=m).map(|_| None).collect();
+    for j in 1..=m {
+        prev[j] = j - 1;
+        pen[j] = pen[j - 1];
+        len[j] = len[j - 1] + 1;
+        for i in (0..j.saturating_sub(1)).rev() {
+            let Some(o) = try_merge(i, j % m) else {
+                break;
+            };
+            if len[j] > len[i] + 1 || (len[j] == len[i] + 1 && pen[j] > pen[i] + o.pen) {
+                prev[j] = i;
+                pen[j] = pen[i] + o.pen;
+                len[j] = len[i] + 1;
+                merged[j] = Some(o);
+            }
+        }
+    }
+    let mut pieces = Vec::with_capacity(len[m]);
+    let mut j = m;
+    while j > 0 {
+        let jm = j % m;
+        if prev[j] == j - 1 {
+            pieces.push(p[jm]);
+        } else {
+            let o = merged[j]
+                .as_ref()
+                .expect("a merge is recorded where prev skips");
+            pieces.push(Piece {
+                corner: false,
+                vertex: p[jm].end.lerp(p[jm].vertex, o.s),
+                c1: o.c1,
+                c2: o.c2,
+                end: o.end,
+                alpha: o.alpha,
+            });
+        }
+        j = prev[j];
+    }
+    pieces.reverse();
+    Curve { pieces }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::threshold::BinaryImage;
+    use crate::trace::{TraceOptions, trace};
+
+    fn disc(size: usize, r: f64) -> BinaryImage {
+        let c = size as f64 / 2.0;
+        let ink = (0..size * size)
+            .map(|i| {
+                let (x, y) = ((i % size) as f64 + 0.5, (i / size) as f64 + 0.5);
+                u8::from((x - c).hypot(y - c) <= r)
+            })
+            .collect();
+        BinaryImage {
+            width: size,
+            height: size,
+            ink,
+        }
+    }
+
+    #[test]
+    fn a_disc_becomes_a_few_curves_of_the_right_area() {
+        let image = disc(64, 25.0);
+        let paths = trace(&image, &TraceOptions::default());
+        assert_eq!(paths.len(), 1);
+        let c = fit(&paths[0], &FitOptions::default());
+        let exact = std::f64::consts::PI * 25.0 * 25.0;
+        assert!(
+            (c.area() - exact).abs() / exact < 0.02,
+            "area {} vs {exact}",
+            c.area()
+        );
+        // potrace 1.16 gives this disc 6 Béziers.
+        assert!(c.segments.len() <= 6, "{} segments", c.segments.len());
+        assert!(
+            c.segments.iter().all(|s| matches!(s, Segment::Cubic(..))),
+            "a disc has no corners"
+        );
+        // Every point on the curve is within a pixel of the circle.
+        for p in c.flatten(16) {
+            let r = (p.x - 32.0).hypot(p.y - 32.0);
+            assert!((r - 25.0).abs() < 1.0, "{p:?} at radius {r}");
+        }
+    }
+
+    #[test]
+    fn a_rectangle_keeps_straight_sides_and_four_corners() {
+        let (w, h) = (40, 30);
+        let ink = (0..w * h)
+            .map(|i| u8::from((5..35).contains(&(i % w)) && (4..25).contains(&(i / w))))
+            .collect();
+        let image = BinaryImage {
+            width: w,
+            height: h,
+            ink,
+        };
+        let c = fit(
+            &trace(&image, &TraceOptions::default())[0],
+            &FitOptions::default(),
+        );
+        assert_eq!(c.segments.len(), 8, "{:?}", c.segments);
+        assert!(c.segments.iter().all(|s| matches!(s, Segment::Line(_))));
+        let corners: Vec<Point> = c.segments.iter().step_by(2).map(Segment::end).collect();
+        for want in [(5.0, 4.0), (35.0, 4.0), (35.0, 25.0), (5.0, 25.0)] {
+            assert!(
+                corners
+                    .iter()
+                    .any(|p| (p.x - want.0).abs() < 1e-9 && (p.y - want.1).abs() < 1e-9),
+                "corner {want:?} missing from {corners:?}"
+            );
+        }
+        assert!((c.area() - 30.0 * 21.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn holes_keep_their_sign_and_polygon_mode_has_only_lines() {
+        let image = disc(48, 20.0);
+        let mut ink = image.ink.clone();
+        for (i, v) in ink.iter_mut().enumerate() {
+            let (x, y) = ((i % 48) as f64 + 0.5, (i / 48) as f64 + 0.5);
+            if (x - 24.0).hypot(y - 24.0) < 10.0 {
+                *v = 0;
+            }
+        }
+        let ring = BinaryImage { ink, ..image };
+        let paths = trace(&ring, &TraceOptions::default());
+        let polygon = FitOptions {
+            alpha_max: 0.0,
+            ..FitOptions::default()
+        };
+        for path in &paths {
+            let curved = fit(path, &FitOptions::default());
+            assert_eq!(curved.area() < 0.0, path.is_hole());
+            assert!((curved.area() - path.area as f64).abs() < 0.03 * path.area.abs() as f64);
+            let poly = fit(path, &polygon);
+            assert!(poly.segments.iter().all(|s| matches!(s, Segment::Line(_))));
+        }
+    }
+
+    #[test]
+    fn single_pixels_and_thin_lines_fit() {
+        for (w, h, ink) in [
+            (1, 1, vec![1u8]),
+            (3, 1, vec![1, 1, 1]),
+            (2, 2, vec![1, 0, 0, 1]),
+        ] {
+            let image = BinaryImage {
+                width: w,
+                height: h,
+                ink,
+            };
+            for path in trace(&image, &TraceOptions::default()) {
+                let c = fit(&path, &FitOptions::default());
+                assert!(!c.segments.is_empty());
+                assert!(c.area() > 0.0, "{c:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn open_chains_keep_their_ends_and_stay_near_their_points() {
+        // A staircase at 1:3 and an L: ends fixed, every lattice point
+        // within a pixel of the fitted curve.
+        let mut stairs = vec![];
+        for k in 0..30i64 {
+            stairs.push((k, k / 3));
+        }
+        let mut l_shape: Vec<(i64, i64)> = (0..10).map(|y| (0, y)).collect();
+        l_shape.extend((1..10).map(|x| (x, 9)));
+        for pts in [
+            stairs,
+            l_shape,
+            vec![(0, 0), (1, 0)],
+            vec![(0, 0), (1, 0), (1, 1)],
+        ] {
+            let segs = fit_open(&pts, 1.0);
+            let start = Point::new(pts[0].0 as f64, pts[0].1 as f64);
+            let end = pts[pts.len() - 1];
+            assert_eq!(
+                segs.last().unwrap().end(),
+                Point::new(end.0 as f64, end.1 as f64)
+            );
+            let c = Contour {
+                start,
+                segments: segs,
+                closed: false,
+            };
+            let curve = c.flatten(32);
+            for &(x, y) in &pts {
+                let p = Point::new(x as f64, y as f64);
+                let d = curve
+                    .windows(2)
+                    .map(|w| {
+                        let (a, b) = (w[0], w[1]);
+                        let ab = b.sub(a);
+                        let t = (p.sub(a).dot(ab) / ab.dot(ab).max(1e-12)).clamp(0.0, 1.0);
+                        a.lerp(b, t).dist(p)
+                    })
+                    .fold(f64::INFINITY, f64::min);
+                assert!(d < 1.0, "{p:?} is {d} from {c:?}");
+            }
+        }
+        // The L keeps its corner as two straight lines.
+        let mut l_shape: Vec<(i64, i64)> = (0..10).map(|y| (0, y)).collect();
+        l_shape.extend((1..10).map(|x| (x, 9)));
+        assert_eq!(
+            fit_open(&l_shape, 1.0),
+            vec![
+                Segment::Line(Point::new(0.0, 9.0)),
+                Segment::Line(Point::new(9.0, 9.0))
+            ]
+        );
+    }
+
+    #[test]
+    fn reversing_twice_is_the_identity_and_flips_the_area() {
+        let c = fit(
+            &trace(&disc(32, 10.0), &TraceOptions::default())[0],
+            &FitOptions::default(),
+        );
+        let r = c.reversed();
+        assert!((r.area() + c.area()).abs() < 1e-9);
+        assert_eq!(r.reversed(), c);
+    }
+
+    #[test]
+    fn bad_options_are_refused() {
+        for o in [
+            FitOptions {
+                alpha_max: -1.0,
+                ..FitOptions::default()
+            },
+            FitOptions {
+                tolerance: f64::NAN,
+                ..FitOptions::default()
+            },
+        ] {
+            assert!(matches!(o.validate(), Err(Error::InvalidParameter { .. })));
+        }
+    }
+}

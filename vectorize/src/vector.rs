@@ -1,0 +1,396 @@
+//! The traced result: shapes made of contours, with fill or stroke colour,
+//! and compact SVG output.
+
+use std::fmt::Write as _;
+
+use crate::error::Error;
+use crate::fit::{Contour, Point, Segment};
+
+/// An sRGB colour with straight alpha.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Color {
+    /// Red.
+    pub r: u8,
+    /// Green.
+    pub g: u8,
+    /// Blue.
+    pub b: u8,
+    /// Alpha (255 opaque).
+    pub a: u8,
+}
+
+impl Color {
+    /// Opaque black.
+    pub const BLACK: Color = Color::rgb(0, 0, 0);
+    /// An opaque colour.
+    pub const fn rgb(r: u8, g: u8, b: u8) -> Self {
+        Color { r, g, b, a: 255 }
+    }
+    /// Shortest SVG notation: `#abc` where it can, else `#aabbcc`.
+    fn hex(&self) -> String {
+        let short = [self.r, self.g, self.b].iter().all(|v| v >> 4 == v & 15);
+        if short {
+            format!("#{:x}{:x}{:x}", self.r & 15, self.g & 15, self.b & 15)
+        } else {
+            format!("#{:02x}{:02x}{:02x}", self.r, self.g, self.b)
+        }
+    }
+}
+
+/// A stroke: colour and width in pixels.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Stroke {
+    /// Colour.
+    pub color: Color,
+    /// Width in pixels.
+    pub width: f64,
+}
+
+/// One shape: its contours (an outline and its holes, or open strokes),
+/// filled with non-zero winding and/or stroked.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Shape {
+    /// The contours; closed ones wind positive for outlines and negative for
+    /// holes, so non-zero filling gives the traced region.
+    pub contours: Vec<Contour>,
+    /// Fill colour, if filled.
+    pub fill: Option<Color>,
+    /// Stroke, if stroked.
+    pub stroke: Option<Stroke>,
+}
+
+/// A traced image: its size and shapes, painted in order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Vector {
+    /// Width in pixels.
+    pub width: usize,
+    /// Height in pixels.
+    pub height: usize,
+    /// Shapes, back to front.
+    pub shapes: Vec<Shape>,
+}
+
+/// SVG output options.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SvgOptions {
+    /// Decimal places of coordinates (0–6; default 1: 0.05 px at most).
+    pub precision: u8,
+}
+
+impl Default for SvgOptions {
+    fn default() -> Self {
+        SvgOptions { precision: 1 }
+    }
+}
+
+impl Vector {
+    /// Number of segments over all shapes (lines and Béziers).
+    pub fn segment_count(&self) -> usize {
+        self.shapes
+            .iter()
+            .flat_map(|s| &s.contours)
+            .map(|c| c.segments.len())
+            .sum()
+    }
+
+    /// Compact SVG: one `<path>` per shape, relative coordinates rounded to
+    /// `precision` decimals (rounding does not accumulate: each relative
+    /// step is taken between rounded absolute points).
+    ///
+    /// ```
+    /// use vivace_vectorize::fit::{Contour, Point, Segment};
+    /// use vivace_vectorize::vector::{Color, Shape, SvgOptions, Vector};
+    /// let square = Contour {
+    ///     start: Point::new(1.0, 1.0),
+    ///     segments: [(3.0, 1.0), (3.0, 3.0), (1.0, 3.0), (1.0, 1.0)]
+    ///         .map(|(x, y)| Segment::Line(Point::new(x, y)))
+    ///         .to_vec(),
+    ///     closed: true,
+    /// };
+    /// let v = Vector {
+    ///     width: 4,
+    ///     height: 4,
+    ///     shapes: vec![Shape { contours: vec![square], fill: Some(Color::BLACK), stroke: None }],
+    /// };
+    /// let svg = v.to_svg(&SvgOptions::default())?;
+    /// assert!(svg.contains(r##"<path d="M1 1h2v2h-2z" fill="#000"/>"##), "{svg}");
+    /// # Ok::<(), vivace_vectorize::Error>(())
+    /// ```
+    pub fn to_svg(&self, options: &SvgOptions) -> Result<String, Error> {
+        if options.precision > 6 {
+            return Err(Error::InvalidParameter {
+                name: "precision",
+                reason: format!("must be 0–6 decimals, got {}", options.precision),
+            });
+        }
+        let mut out = format!(
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}">"#,
+            w = self.width,
+            h = self.height
+        );
+        let scale = 10f64.powi(i32::from(options.precision));
+        for shape in &self.shapes {
+            let mut d = PathData::new(scale);
+            for c in &shape.contours {
+                d.contour(c);
+            }
+            if d.text.is_empty() {
+                continue;
+            }
+            let _ = write!(out, r#"<path d="{}""#, d.text);
+            match shape.fill {
+                Some(fill) => {
+                    let _ = write!(out, r#" fill="{}""#, fill.hex());
+                    if fill.a != 255 {
+                        let _ = write!(out, r#" fill-opacity="{}""#, alpha(fill.a));
+                    }
+                }
+                None => out.push_str(r#" fill="none""#),
+            }
+            if let Some(s) = shape.stroke {
+                let _ = write!(
+                    out,
+                    r#" stroke="{}" stroke-width="{}" stroke-linecap="round" stroke-linejoin="round""#,
+                    s.color.hex(),
+                    number(s.width, 100.0)
+                );
+                if s.color.a != 255 {
+                    let _ = write!(out, r#" stroke-opacity="{}""#, alpha(s.color.a));
+                }
+            }
+            out.push_str("/>");
+        }
+        out.push_str("</svg>\n");
+        Ok(out)
+    }
+}
+
+fn alpha(a: u8) -> String {
+    number(f64::from(a) / 255.0, 1000.0)
+}
+
+/// `v` rounded to 1/`scale`, without trailing zeros or a leading `0`.
+fn number(v: f64, scale: f64) -> String {
+    let units = (v * scale).round() as i64;
+    let mut s = String::new();
+    push_number(&mut s, units, scale);
+    s
+}
+
+/// Writes `units / scale` compactly.
+fn push_number(out: &mut String, units: i64, scale: f64) {
+    if units == 0 {
+        out.push('0');
+        return;
+    }
+    if units < 0 {
+        out.push('-');
+    }
+    let u = units.unsigned_abs();
+    let decimals = scale.log10().round() as u32;
+    let p = 10u64.pow(decimals);
+    let (int, mut frac) = (u / p, u % p);
+    if int != 0 || frac == 0 {
+        let _ = write!(out, "{int}");
+    }
+    if frac != 0 {
+        let mut width = decimals as usize;
+        while frac % 10 == 0 {
+            frac /= 10;
+            width -= 1;
+        }
+        let _ = write!(out, ".{frac:0width$}");
+    }
+}
+
+/// Builds path data with relative commands between rounded points.
+struct PathData {
+    text: String,
+    scale: f64,
+    /// The current point, in rounded units.
+    at: (i64, i64),
+    /// The last command letter written (to leave out repeats).
+    last: u8,
+}
+
+impl PathData {
+    fn new(scale: f64) -> Self {
+        PathData {
+            text: String::new(),
+            scale,
+            at: (0, 0),
+            last: 0,
+        }
+    }
+
+    fn units(&self, p: Point) -> (i64, i64) {
+        (
+            (p.x * self.scale).round() as i64,
+            (p.y * self.scale).round() as i64,
+        )
+    }
+
+    fn command(&mut self, c: u8) {
+        // A repeated command may be left out, except after moveto (whose
+        // repeats mean lineto).
+        if c != self.last || c == b'M' || c == b'm' {
+            self.text.push(c as char);
+            self.last = c;
+        }
+    }
+
+    /// Appends numbers, separated only where needed.
+    fn numbers(&mut self, values: &[i64], first_after_command: bool) {
+        for (k, &v) in values.iter().enumerate() {
+            let mut s = String::new();
+            push_number(&mut s, v, self.scale);
+            let needs_space = !(k == 0 && first_after_command)
+                && !s.starts_with('-')
+                && !(s.starts_with('.') && self.text_ends_in_fraction());
+            if needs_space {
+                self.text.push(' ');
+            }
+            self.text.push_str(&s);
+        }
+    }
+
+    /// Whether the text ends in a number with a decimal point (so a
+    /// following `.5` can abut it).
+    fn text_ends_in_fraction(&self) -> bool {
+        let tail = self
+            .text
+            .rsplit(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .next()
+            .unwrap_or("");
+        tail.contains('.')
+    }
+
+    fn emit(&mut self, c: u8, rel: &[i64]) {
+        let before = self.last;
+        self.command(c);
+        let fresh = self.last != before || c == b'm' || c == b'M';
+        self.numbers(rel, fresh && self.text.ends_with(c as char));
+    }
+
+    fn contour(&mut self, contour: &Contour) {
+        let start = self.units(contour.start);
+        if self.text.is_empty() {
+            self.command(b'M');
+            self.numbers(&[start.0, start.1], true);
+        } else {
+            self.emit(b'm', &[start.0 - self.at.0, start.1 - self.at.1]);
+        }
+        self.at = start;
+        let n = contour.segments.len();
+        for (k, s) in contour.segments.iter().enumerate() {
+            match *s {
+                Segment::Line(p) => {
+                    let p = self.units(p);
+                    // A closing line is drawn by `z`.
+                    if contour.closed && k == n - 1 && p == start {
+                        continue;
+                    }
+                    let (dx, dy) = (p.0 - self.at.0, p.1 - self.at.1);
+                    match (dx, dy) {
+                        (0, 0) => {}
+                        (_, 0) => self.emit(b'h', &[dx]),
+                        (0, _) => self.emit(b'v', &[dy]),
+                        _ => self.emit(b'l', &[dx, dy]),
+                    }
+                    self.at = p;
+                }
+                Segment::Cubic(c1, c2, p) => {
+                    let (c1, c2, p) = (self.units(c1), self.units(c2), self.units(p));
+                    let a = self.at;
+                    self.emit(
+                        b'c',
+                        &[
+                            c1.0 - a.0,
+                            c1.1 - a.1,
+                            c2.0 - a.0,
+                            c2.1 - a.1,
+                            p.0 - a.0,
+                            p.1 - a.1,
+                        ],
+                    );
+                    self.at = p;
+                }
+            }
+        }
+        if contour.closed {
+            self.command(b'z');
+            self.at = start;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_compact() {
+        let cases = [
+            (0, 10.0, "0"),
+            (5, 10.0, ".5"),
+            (-5, 10.0, "-.5"),
+            (15, 10.0, "1.5"),
+            (20, 10.0, "2"),
+            (-120, 100.0, "-1.2"),
+            (7, 1.0, "7"),
+            (1005, 1000.0, "1.005"),
+        ];
+        for (units, scale, want) in cases {
+            assert_eq!(number(units as f64 / scale, scale), want);
+        }
+    }
+
+    #[test]
+    fn colours_use_the_short_form_where_exact() {
+        assert_eq!(Color::rgb(0x11, 0x22, 0xff).hex(), "#12f");
+        assert_eq!(Color::rgb(0x10, 0x22, 0xff).hex(), "#1022ff");
+    }
+
+    #[test]
+    fn relative_steps_do_not_drift() {
+        // 100 steps of 0.33 px: rounded to 0.1, each step alone would be .3
+        // and the end 30 instead of 33.
+        let c = Contour {
+            start: Point::new(0.0, 0.0),
+            segments: (1..=100)
+                .map(|k| Segment::Line(Point::new(0.33 * k as f64, k as f64)))
+                .collect(),
+            closed: false,
+        };
+        let mut d = PathData::new(10.0);
+        d.contour(&c);
+        assert_eq!(d.at, (330, 1000));
+        // Tokenise the numbers after `M0 0l` and add up the x steps.
+        let mut numbers: Vec<String> = Vec::new();
+        for ch in d.text["M0 0l".len()..].chars() {
+            let starts = ch == ' '
+                || ch == '-'
+                || (ch == '.' && numbers.last().is_some_and(|n| n.contains('.')));
+            if starts || numbers.is_empty() {
+                numbers.push(String::new());
+            }
+            if ch != ' ' {
+                numbers.last_mut().unwrap().push(ch);
+            }
+        }
+        let sum: f64 = numbers
+            .iter()
+            .step_by(2)
+            .map(|s| s.parse::<f64>().unwrap())
+            .sum();
+        assert_eq!(numbers.len(), 200, "{}", d.text);
+        assert!((sum - 33.0).abs() < 1e-9, "{} sums to {sum}", d.text);
+    }
+
+    #[test]
+    fn precision_is_checked() {
+        let v = Vector::default();
+        assert!(v.to_svg(&SvgOptions { precision: 7 }).is_err());
+        assert!(v.to_svg(&SvgOptions { precision: 0 }).is_ok());
+    }
+}
