@@ -267,11 +267,11 @@ pub fn fit_open(pts: &[(i64, i64)], alpha_max: f64) -> Vec<Segment> {
         if count == usize::MAX {
             continue;
         }
-        for j in i + 1..=reach[i] {
+        for (j, b) in best.iter_mut().enumerate().take(reach[i] + 1).skip(i + 1) {
             let p = pen + chord_penalty(pts, &sums, i, j);
             let c = count + 1;
-            if c < best[j].0 || (c == best[j].0 && p < best[j].1) {
-                best[j] = (c, p, i);
+            if c < b.0 || (c == b.0 && p < b.1) {
+                *b = (c, p, i);
             }
         }
     }

@@ -244,8 +244,7 @@ impl PathData {
         for (k, &v) in values.iter().enumerate() {
             let mut s = String::new();
             push_number(&mut s, v, self.scale);
-            let needs_space = !(k == 0 && first_after_command)
-                && !s.starts_with('-')
+            let needs_space = !(s.starts_with('-') || k == 0 && first_after_command)
                 && !(s.starts_with('.') && self.text_ends_in_fraction());
             if needs_space {
                 self.text.push(' ');
