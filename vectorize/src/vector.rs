@@ -244,8 +244,11 @@ impl PathData {
         for (k, &v) in values.iter().enumerate() {
             let mut s = String::new();
             push_number(&mut s, v, self.scale);
-            let needs_space = !(s.starts_with('-') || k == 0 && first_after_command)
-                && !(s.starts_with('.') && self.text_ends_in_fraction());
+            // A sign, a command letter, or a `.` after a fraction separates.
+            let separated = s.starts_with('-')
+                || (k == 0 && first_after_command)
+                || (s.starts_with('.') && self.text_ends_in_fraction());
+            let needs_space = !separated;
             if needs_space {
                 self.text.push(' ');
             }
