@@ -208,7 +208,8 @@ pub fn fit(path: &Path, options: &FitOptions) -> Contour {
     curve.to_contour()
 }
 
-/// Fits an open lattice chain (unit steps, both ends kept exactly) with
+/// Fits an open lattice chain (4- or 8-connected steps, both ends kept
+/// exactly) with
 /// lines and cubic Béziers: the fewest straight runs (each within half a
 /// pixel of its points, least squared distance among equals), then
 /// potrace's corner rule at the inner vertices. Used where a boundary is
@@ -227,13 +228,12 @@ pub fn fit_open(pts: &[(i64, i64)], alpha_max: f64) -> Vec<Segment> {
         .map(|i| {
             let (mut lo, mut hi) = (f64::NEG_INFINITY, f64::INFINITY);
             let mut base = None;
-            let mut seen = [false; 4];
+            let first = (pts[i + 1].0 - pts[i].0, pts[i + 1].1 - pts[i].1);
             let mut j = i + 1;
             while j < n {
                 let (dx, dy) = (pts[j].0 - pts[j - 1].0, pts[j].1 - pts[j - 1].1);
-                seen[((3 + 3 * dx.signum() + dy.signum()) / 2) as usize] = true;
-                if (seen[0] && seen[3]) || (seen[1] && seen[2]) {
-                    break; // opposite steps: the run turns back
+                if dx * first.0 + dy * first.1 < 0 {
+                    break; // a step against the first: the run turns back
                 }
                 let d = at(j).sub(at(i));
                 let len = d.dot(d).sqrt();

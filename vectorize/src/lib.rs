@@ -19,6 +19,7 @@ batch queue and the GPU kernels are not built yet.
 #![deny(missing_docs)]
 
 pub mod binary;
+pub mod color;
 pub mod error;
 pub mod fit;
 pub mod oklab;

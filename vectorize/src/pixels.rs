@@ -13,6 +13,7 @@ use vivace_backend::{
     select,
 };
 
+use crate::oklab::ColorKernel;
 use crate::raster::RgbaRaster;
 
 /// Alpha at or above which a pixel is opaque.
@@ -27,8 +28,9 @@ pub fn luma_of(p: [u8; 4]) -> u8 {
     ((x + 1 + (x >> 8)) >> 8) as u8
 }
 
-/// Converts and thresholds pixels; one implementation per backend.
-pub trait PixelKernel: Backend + Send + Sync {
+/// Converts and thresholds pixels; one implementation per backend. The
+/// colour stages ([`ColorKernel`]: OKLab, k-means assignment) come with it.
+pub trait PixelKernel: Backend + ColorKernel + Send + Sync {
     /// Luma of every pixel of `raster` into `luma` (resized).
     fn luma(&self, raster: &RgbaRaster<'_>, luma: &mut Vec<u8>);
     /// `ink[i] = 1` where pixel `i` is opaque and its luma is below

@@ -1,0 +1,937 @@
+//! Colour mode: palette quantisation by k-means in OKLab, region
+//! labelling, speckle merging, and **stacked** or **cutout** layers traced
+//! with the curve pipeline.
+//!
+//! - *Palette.* k-means++ seeding and Lloyd iterations on an evenly spread
+//!   sample (at most [`ColorOptions::sample`] pixels), then one assignment
+//!   of every pixel. With `colors: None` the palette grows (2, 4, 8, …) until
+//!   the mean OKLab error drops below [`ColorOptions::auto_error`] or
+//!   reaches [`ColorOptions::max_colors`]. Each palette colour is the mean
+//!   sRGB of its pixels.
+//! - *Regions.* 4-connected pixels of one palette colour; regions under
+//!   [`ColorOptions::min_area`] pixels join the neighbour they share the
+//!   longest border with (smallest first). Transparent pixels (alpha <
+//!   128) belong to no region and produce no path.
+//! - *Stacked* layers paint each region's outline, largest enclosing area
+//!   first; smaller regions lie on top, so holes need not be cut (they are
+//!   kept only where the image has transparency).
+//! - *Cutout* layers cut every region exactly: region boundaries are split
+//!   where three regions meet, and each piece of boundary is fitted
+//!   **once** and used, reversed, by the region on its other side — so
+//!   neighbours share their edges exactly and nothing shows through.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use crate::error::Error;
+use crate::fit::{Contour, FitOptions, Point, fit, fit_open};
+use crate::oklab::{ColorKernel, LabPlanes, TRANSPARENT, distance2};
+use crate::pixels::OPAQUE_ALPHA;
+use crate::raster::RgbaRaster;
+use crate::threshold::BinaryImage;
+use crate::trace::{Path, TraceOptions, TurnPolicy, trace_regions};
+use crate::vector::{Color, Shape, Vector};
+
+/// How colour regions are layered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Layering {
+    /// Regions painted on top of the regions around them.
+    #[default]
+    Stacked,
+    /// Regions cut out exactly, sharing their boundaries.
+    Cutout,
+}
+
+/// Colour-mode options.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ColorOptions {
+    /// Palette size, 1–254, or `None` to choose it (default).
+    pub colors: Option<usize>,
+    /// Largest automatic palette (default 32).
+    pub max_colors: usize,
+    /// Automatic palettes stop growing once the mean OKLab distance of
+    /// pixels to their colour is below this (default 0.04).
+    pub auto_error: f64,
+    /// Layering (default stacked).
+    pub layering: Layering,
+    /// Regions with fewer pixels are merged into a neighbour (default 16).
+    pub min_area: usize,
+    /// Curve fitting.
+    pub fit: FitOptions,
+    /// Pixels sampled for k-means (default 65,536).
+    pub sample: usize,
+    /// Lloyd iterations at most (default 16).
+    pub iterations: usize,
+    /// Seed of the k-means++ choice (default fixed: results are
+    /// deterministic).
+    pub seed: u64,
+}
+
+impl Default for ColorOptions {
+    fn default() -> Self {
+        ColorOptions {
+            colors: None,
+            max_colors: 32,
+            auto_error: 0.04,
+            layering: Layering::Stacked,
+            min_area: 16,
+            fit: FitOptions::default(),
+            sample: 65_536,
+            iterations: 16,
+            seed: 0x5eed_c0105,
+        }
+    }
+}
+
+fn invalid(name: &'static str, reason: String) -> Error {
+    Error::InvalidParameter { name, reason }
+}
+
+impl ColorOptions {
+    /// Checks every parameter.
+    pub fn validate(&self) -> Result<(), Error> {
+        if let Some(k) = self.colors
+            && !(1..=254).contains(&k)
+        {
+            return Err(invalid("colors", format!("must be 1–254, got {k}")));
+        }
+        if !(1..=254).contains(&self.max_colors) {
+            return Err(invalid(
+                "max_colors",
+                format!("must be 1–254, got {}", self.max_colors),
+            ));
+        }
+        if !(self.auto_error.is_finite() && self.auto_error >= 0.0) {
+            return Err(invalid(
+                "auto_error",
+                format!("must be finite and ≥ 0, got {}", self.auto_error),
+            ));
+        }
+        if self.sample == 0 || self.iterations == 0 {
+            return Err(invalid(
+                "sample, iterations",
+                "must be at least 1".to_string(),
+            ));
+        }
+        self.fit.validate()
+    }
+}
+
+/// The quantised image: a palette and one label per pixel.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Quantized {
+    /// Palette colours (mean sRGB of their pixels).
+    pub palette: Vec<Color>,
+    /// Palette index per pixel, [`TRANSPARENT`] for transparent pixels.
+    pub labels: Vec<u8>,
+}
+
+/// A small deterministic generator (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// k-means with `k` centroids on `points` (k-means++ seeding, Lloyd).
+fn kmeans(
+    points: &[[f32; 3]],
+    k: usize,
+    options: &ColorOptions,
+    kernel: &dyn ColorKernel,
+) -> Vec<[f32; 3]> {
+    let mut rng = Rng(options.seed | 1);
+    let mut centroids = vec![points[(rng.next() % points.len() as u64) as usize]];
+    let mut d2: Vec<f64> = points
+        .iter()
+        .map(|&p| f64::from(distance2(p, centroids[0])))
+        .collect();
+    while centroids.len() < k {
+        let total: f64 = d2.iter().sum();
+        if total <= 0.0 {
+            break; // fewer distinct colours than k
+        }
+        let mut target = rng.unit() * total;
+        let mut pick = points.len() - 1;
+        for (i, &d) in d2.iter().enumerate() {
+            target -= d;
+            if target <= 0.0 && d > 0.0 {
+                pick = i;
+                break;
+            }
+        }
+        let c = points[pick];
+        centroids.push(c);
+        for (d, &p) in d2.iter_mut().zip(points) {
+            *d = d.min(f64::from(distance2(p, c)));
+        }
+    }
+    let planes = LabPlanes {
+        l: points.iter().map(|p| p[0]).collect(),
+        a: points.iter().map(|p| p[1]).collect(),
+        b: points.iter().map(|p| p[2]).collect(),
+    };
+    let mut labels = vec![0u8; points.len()];
+    for _ in 0..options.iterations {
+        kernel.assign(&planes, None, &centroids, &mut labels);
+        let mut sums = vec![[0.0f64; 4]; centroids.len()];
+        for (&l, p) in labels.iter().zip(points) {
+            let s = &mut sums[usize::from(l)];
+            for c in 0..3 {
+                s[c] += f64::from(p[c]);
+            }
+            s[3] += 1.0;
+        }
+        let mut moved = 0.0f64;
+        for (c, s) in centroids.iter_mut().zip(&sums) {
+            if s[3] > 0.0 {
+                let new = [
+                    (s[0] / s[3]) as f32,
+                    (s[1] / s[3]) as f32,
+                    (s[2] / s[3]) as f32,
+                ];
+                moved = moved.max(f64::from(distance2(*c, new)));
+                *c = new;
+            }
+        }
+        if moved < 1e-10 {
+            break;
+        }
+    }
+    centroids
+}
+
+/// Quantises `raster` to a palette (see the module docs).
+pub fn quantize(
+    raster: &RgbaRaster<'_>,
+    options: &ColorOptions,
+    kernel: &dyn ColorKernel,
+) -> Result<Quantized, Error> {
+    options.validate()?;
+    let n = raster.len();
+    let data = raster.data();
+    let mut lab = LabPlanes::default();
+    kernel.oklab(raster, &mut lab);
+    let opaque: Vec<usize> = (0..n)
+        .filter(|&i| data[i * 4 + 3] >= OPAQUE_ALPHA)
+        .collect();
+    if opaque.is_empty() {
+        return Ok(Quantized {
+            palette: Vec::new(),
+            labels: vec![TRANSPARENT; n],
+        });
+    }
+    let step = opaque.len().div_ceil(options.sample);
+    let sample: Vec<[f32; 3]> = opaque.iter().step_by(step).map(|&i| lab.get(i)).collect();
+    let sample_error = |centroids: &[[f32; 3]]| {
+        let planes = LabPlanes {
+            l: sample.iter().map(|p| p[0]).collect(),
+            a: sample.iter().map(|p| p[1]).collect(),
+            b: sample.iter().map(|p| p[2]).collect(),
+        };
+        let mut labels = vec![0u8; sample.len()];
+        kernel.assign(&planes, None, centroids, &mut labels);
+        sample
+            .iter()
+            .zip(&labels)
+            .map(|(&p, &l)| f64::from(distance2(p, centroids[usize::from(l)])).sqrt())
+            .sum::<f64>()
+            / sample.len() as f64
+    };
+    let centroids = match options.colors {
+        Some(k) => kmeans(&sample, k, options, kernel),
+        None => {
+            let mut k = 2.min(options.max_colors);
+            loop {
+                let c = kmeans(&sample, k, options, kernel);
+                if k >= options.max_colors || sample_error(&c) < options.auto_error {
+                    break c;
+                }
+                k = (k * 2).min(options.max_colors);
+            }
+        }
+    };
+    let mut labels = vec![0u8; n];
+    kernel.assign(&lab, Some(data), &centroids, &mut labels);
+    // Palette colours: mean sRGB of their pixels.
+    let mut sums = vec![[0u64; 4]; centroids.len()];
+    for (i, &l) in labels.iter().enumerate() {
+        if l != TRANSPARENT {
+            let s = &mut sums[usize::from(l)];
+            for c in 0..3 {
+                s[c] += u64::from(data[i * 4 + c]);
+            }
+            s[3] += 1;
+        }
+    }
+    let palette = sums
+        .iter()
+        .map(|s| {
+            let mean = |c: usize| (s[c] as f64 / s[3].max(1) as f64).round() as u8;
+            Color::rgb(mean(0), mean(1), mean(2))
+        })
+        .collect();
+    Ok(Quantized { palette, labels })
+}
+
+/// Regions: one id per pixel (`NONE` for transparent), and each region's
+/// palette index.
+struct Regions {
+    id: Vec<u32>,
+    color: Vec<u8>,
+}
+
+const NONE: u32 = u32::MAX;
+
+/// 4-connected regions of equal label, with small ones merged away.
+fn label_regions(q: &Quantized, w: usize, h: usize, min_area: usize) -> Regions {
+    let n = w * h;
+    let mut id = vec![NONE; n];
+    let mut color = Vec::new();
+    let mut stack = Vec::new();
+    for s in 0..n {
+        if q.labels[s] == TRANSPARENT || id[s] != NONE {
+            continue;
+        }
+        let r = color.len() as u32;
+        color.push(q.labels[s]);
+        id[s] = r;
+        stack.push(s);
+        while let Some(i) = stack.pop() {
+            let (x, y) = (i % w, i / w);
+            let mut visit = |j: usize| {
+                if id[j] == NONE && q.labels[j] == q.labels[s] {
+                    id[j] = r;
+                    stack.push(j);
+                }
+            };
+            if x > 0 {
+                visit(i - 1);
+            }
+            if x + 1 < w {
+                visit(i + 1);
+            }
+            if y > 0 {
+                visit(i - w);
+            }
+            if y + 1 < h {
+                visit(i + w);
+            }
+        }
+    }
+    if min_area > 1 {
+        merge_small(&mut id, &mut color, w, h, min_area);
+    }
+    Regions { id, color }
+}
+
+/// Merges regions under `min_area` pixels into the neighbour sharing the
+/// longest border, smallest first, then renumbers densely.
+fn merge_small(id: &mut [u32], color: &mut Vec<u8>, w: usize, h: usize, min_area: usize) {
+    let count = color.len();
+    // Pixels of each original region (CSR).
+    let mut start = vec![0usize; count + 1];
+    for &r in id.iter() {
+        if r != NONE {
+            start[r as usize + 1] += 1;
+        }
+    }
+    for r in 0..count {
+        start[r + 1] += start[r];
+    }
+    let mut fill = start.clone();
+    let mut pixels = vec![0usize; start[count]];
+    for (i, &r) in id.iter().enumerate() {
+        if r != NONE {
+            pixels[fill[r as usize]] = i;
+            fill[r as usize] += 1;
+        }
+    }
+    let mut parent: Vec<u32> = (0..count as u32).collect();
+    let mut size: Vec<usize> = (0..count).map(|r| start[r + 1] - start[r]).collect();
+    let mut members: Vec<Vec<u32>> = (0..count as u32).map(|r| vec![r]).collect();
+    fn root(parent: &mut [u32], mut r: u32) -> u32 {
+        while parent[r as usize] != r {
+            parent[r as usize] = parent[parent[r as usize] as usize];
+            r = parent[r as usize];
+        }
+        r
+    }
+    let mut order: Vec<u32> = (0..count as u32)
+        .filter(|&r| size[r as usize] < min_area)
+        .collect();
+    order.sort_by_key(|&r| size[r as usize]);
+    let mut border: HashMap<u32, usize> = HashMap::new();
+    for r in order {
+        if root(&mut parent, r) != r || size[r as usize] >= min_area {
+            continue;
+        }
+        border.clear();
+        for &m in &members[r as usize] {
+            for &i in &pixels[start[m as usize]..start[m as usize + 1]] {
+                let (x, y) = (i % w, i / w);
+                let mut count_side = |j: usize| {
+                    let o = id[j];
+                    if o != NONE {
+                        let o = root(&mut parent, o);
+                        if o != r {
+                            *border.entry(o).or_insert(0) += 1;
+                        }
+                    }
+                };
+                if x > 0 {
+                    count_side(i - 1);
+                }
+                if x + 1 < w {
+                    count_side(i + 1);
+                }
+                if y > 0 {
+                    count_side(i - w);
+                }
+                if y + 1 < h {
+                    count_side(i + w);
+                }
+            }
+        }
+        // Longest border; ties to the lower id, for determinism.
+        let Some((&into, _)) = border.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))) else {
+            continue; // alone (surrounded by transparency)
+        };
+        parent[r as usize] = into;
+        size[into as usize] += size[r as usize];
+        let moved = std::mem::take(&mut members[r as usize]);
+        members[into as usize].extend(moved);
+    }
+    // Dense renumbering of the surviving roots.
+    let mut new_id = vec![NONE; count];
+    let mut new_color = Vec::new();
+    for r in 0..count as u32 {
+        if root(&mut parent, r) == r {
+            new_id[r as usize] = new_color.len() as u32;
+            new_color.push(color[r as usize]);
+        }
+    }
+    for v in id.iter_mut() {
+        if *v != NONE {
+            *v = new_id[root(&mut parent, *v) as usize];
+        }
+    }
+    *color = new_color;
+}
+
+/// Traces `raster` in colour mode.
+///
+/// ```
+/// use vivace_vectorize::RgbaRaster;
+/// use vivace_vectorize::color::{ColorOptions, Layering, trace_color};
+/// use vivace_vectorize::pixels::ScalarPixels;
+/// // Left half red, right half blue.
+/// let px: Vec<u8> = (0..16 * 16)
+///     .flat_map(|i| if i % 16 < 8 { [255, 0, 0, 255] } else { [0, 0, 255, 255] })
+///     .collect();
+/// let raster = RgbaRaster::new(16, 16, &px)?;
+/// let options = ColorOptions { colors: Some(2), layering: Layering::Cutout, ..Default::default() };
+/// let vector = trace_color(&raster, &options, &ScalarPixels)?;
+/// assert_eq!(vector.shapes.len(), 2);
+/// # Ok::<(), vivace_vectorize::Error>(())
+/// ```
+pub fn trace_color(
+    raster: &RgbaRaster<'_>,
+    options: &ColorOptions,
+    kernel: &dyn ColorKernel,
+) -> Result<Vector, Error> {
+    let q = quantize(raster, options, kernel)?;
+    Ok(vectorize_quantized(
+        raster.width(),
+        raster.height(),
+        &q,
+        options,
+    ))
+}
+
+/// Traces an already quantised image.
+pub fn vectorize_quantized(w: usize, h: usize, q: &Quantized, options: &ColorOptions) -> Vector {
+    let regions = label_regions(q, w, h, options.min_area.max(1));
+    let count = regions.color.len();
+    // Bounding boxes.
+    let mut bbox = vec![(usize::MAX, usize::MAX, 0usize, 0usize); count];
+    for (i, &r) in regions.id.iter().enumerate() {
+        if r != NONE {
+            let b = &mut bbox[r as usize];
+            let (x, y) = (i % w, i / w);
+            b.0 = b.0.min(x);
+            b.1 = b.1.min(y);
+            b.2 = b.2.max(x + 1);
+            b.3 = b.3.max(y + 1);
+        }
+    }
+    let has_transparency = regions.id.contains(&NONE);
+    // Each region's lattice paths, in image coordinates.
+    let traced: Vec<(Path, Vec<Path>)> = (0..count)
+        .into_par_iter()
+        .map(|r| {
+            let (x0, y0, x1, y1) = bbox[r];
+            let (bw, bh) = (x1 - x0, y1 - y0);
+            let mut ink = vec![0u8; bw * bh];
+            for y in 0..bh {
+                for x in 0..bw {
+                    ink[y * bw + x] = u8::from(regions.id[(y + y0) * w + x + x0] == r as u32);
+                }
+            }
+            let mask = BinaryImage {
+                width: bw,
+                height: bh,
+                ink,
+            };
+            let opts = TraceOptions {
+                turn_policy: TurnPolicy::SplitInk,
+                min_area: 0,
+            };
+            let shift = |mut p: Path| {
+                for pt in &mut p.points {
+                    pt.0 += x0 as i32;
+                    pt.1 += y0 as i32;
+                }
+                p
+            };
+            let mut found = trace_regions(&mask, &opts);
+            // A 4-connected region has exactly one outline.
+            debug_assert_eq!(found.len(), 1);
+            let region = found.swap_remove(0);
+            (
+                shift(region.outline),
+                region.holes.into_iter().map(shift).collect(),
+            )
+        })
+        .collect();
+    let color_of = |r: usize| q.palette[usize::from(regions.color[r])];
+    let shapes = match options.layering {
+        Layering::Stacked => {
+            let mut order: Vec<usize> = (0..count).collect();
+            // Enclosing regions have larger outline areas: paint them first.
+            order.sort_by_key(|&r| std::cmp::Reverse(traced[r].0.area));
+            order
+                .par_iter()
+                .map(|&r| {
+                    let (outline, holes) = &traced[r];
+                    let mut contours = vec![fit(outline, &options.fit)];
+                    if has_transparency {
+                        contours.extend(holes.iter().map(|p| fit(p, &options.fit)));
+                    }
+                    Shape {
+                        contours,
+                        fill: Some(color_of(r)),
+                        stroke: None,
+                    }
+                })
+                .collect()
+        }
+        Layering::Cutout => cutout(w, h, &regions, &traced, options)
+            .into_iter()
+            .enumerate()
+            .map(|(r, contours)| Shape {
+                contours,
+                fill: Some(color_of(r)),
+                stroke: None,
+            })
+            .collect(),
+    };
+    Vector {
+        width: w,
+        height: h,
+        shapes,
+    }
+}
+
+/// Cutout contours of every region, each boundary piece fitted once.
+fn cutout(
+    w: usize,
+    h: usize,
+    regions: &Regions,
+    traced: &[(Path, Vec<Path>)],
+    options: &ColorOptions,
+) -> Vec<Vec<Contour>> {
+    // Region id of pixel (x, y), NONE outside.
+    let at = |x: i64, y: i64| -> u32 {
+        if x < 0 || y < 0 || x >= w as i64 || y >= h as i64 {
+            NONE
+        } else {
+            regions.id[y as usize * w + x as usize]
+        }
+    };
+    // A lattice vertex is a junction where three or more regions (or the
+    // outside) meet, or two meet diagonally.
+    let junction = |x: i64, y: i64| -> bool {
+        let q = [at(x - 1, y - 1), at(x, y - 1), at(x - 1, y), at(x, y)];
+        let mut distinct = q.to_vec();
+        distinct.sort_unstable();
+        distinct.dedup();
+        distinct.len() >= 3 || (distinct.len() == 2 && q[0] == q[3] && q[1] == q[2])
+    };
+    // Every region boundary as unit steps, cut at junctions into pieces
+    // keyed by (first vertex, second vertex).
+    struct Loop {
+        region: usize,
+        pieces: Vec<Vec<(i64, i64)>>,
+        closed_whole: bool,
+    }
+    let loops: Vec<Loop> = traced
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(r, (outline, holes))| {
+            std::iter::once(outline).chain(holes).map(move |p| (r, p))
+        })
+        .map(|(region, path)| {
+            let pts = unit_steps_of(&path.points);
+            let cuts: Vec<usize> = (0..pts.len())
+                .filter(|&i| junction(pts[i].0, pts[i].1))
+                .collect();
+            if cuts.is_empty() {
+                return Loop {
+                    region,
+                    pieces: vec![pts],
+                    closed_whole: true,
+                };
+            }
+            let n = pts.len();
+            let pieces = (0..cuts.len())
+                .map(|k| {
+                    let (a, b) = (cuts[k], cuts[(k + 1) % cuts.len()]);
+                    let len = if b > a { b - a } else { b + n - a };
+                    (0..=len).map(|s| pts[(a + s) % n]).collect()
+                })
+                .collect();
+            Loop {
+                region,
+                pieces,
+                closed_whole: false,
+            }
+        })
+        .collect();
+    // Fit each piece once, in its canonical direction (the smaller of its
+    // two (start, next) keys); whole loops are keyed by their top-left
+    // vertex.
+    type Key = ((i64, i64), (i64, i64));
+    let canonical = |p: &[(i64, i64)]| -> (Key, bool) {
+        let fwd = (p[0], p[1]);
+        let rev = (p[p.len() - 1], p[p.len() - 2]);
+        if fwd <= rev {
+            (fwd, false)
+        } else {
+            (rev, true)
+        }
+    };
+    let mut jobs: HashMap<Key, (Vec<(i64, i64)>, bool)> = HashMap::new();
+    for l in &loops {
+        for p in &l.pieces {
+            let key = if l.closed_whole {
+                (
+                    *p.iter().min_by_key(|v| (v.1, v.0)).expect("non-empty"),
+                    (0, 0),
+                )
+            } else {
+                canonical(p).0
+            };
+            jobs.entry(key).or_insert_with(|| {
+                if l.closed_whole {
+                    (p.clone(), true)
+                } else {
+                    let (_, reversed) = canonical(p);
+                    let mut q = p.clone();
+                    if reversed {
+                        q.reverse();
+                    }
+                    (q, false)
+                }
+            });
+        }
+    }
+    let fitted: HashMap<Key, Contour> = jobs
+        .into_par_iter()
+        .map(|(key, (pts, whole))| {
+            let contour = if whole {
+                let path = Path {
+                    points: corners_of(&pts),
+                    area: 0,
+                };
+                fit(&path, &options.fit)
+            } else {
+                Contour {
+                    start: Point::new(pts[0].0 as f64, pts[0].1 as f64),
+                    segments: fit_open(&pts, options.fit.alpha_max),
+                    closed: false,
+                }
+            };
+            (key, contour)
+        })
+        .collect();
+    let mut out: Vec<Vec<Contour>> = vec![Vec::new(); traced.len()];
+    for l in loops {
+        let contour = if l.closed_whole {
+            let p = &l.pieces[0];
+            let key = (
+                *p.iter().min_by_key(|v| (v.1, v.0)).expect("non-empty"),
+                (0, 0),
+            );
+            let c = &fitted[&key];
+            // The loop was fitted from one side; the other side runs it
+            // backwards. Orientation tells which.
+            let wanted_positive = signed_area(p) > 0;
+            if (c.area() > 0.0) == wanted_positive {
+                c.clone()
+            } else {
+                c.reversed()
+            }
+        } else {
+            let mut segments = Vec::new();
+            let mut start = None;
+            for p in &l.pieces {
+                let (key, reversed) = canonical(p);
+                let c = &fitted[&key];
+                let c = if reversed { c.reversed() } else { c.clone() };
+                start.get_or_insert(c.start);
+                segments.extend(c.segments);
+            }
+            Contour {
+                start: start.expect("a loop has pieces"),
+                segments,
+                closed: true,
+            }
+        };
+        out[l.region].push(contour);
+    }
+    out
+}
+
+/// Signed area (outline positive) of a closed unit-step loop.
+fn signed_area(p: &[(i64, i64)]) -> i64 {
+    let n = p.len();
+    let twice: i64 = (0..n)
+        .map(|i| {
+            let (a, b) = (p[i], p[(i + 1) % n]);
+            a.0 * b.1 - b.0 * a.1
+        })
+        .sum();
+    -twice / 2
+}
+
+fn unit_steps_of(corners: &[(i32, i32)]) -> Vec<(i64, i64)> {
+    let mut pts = Vec::new();
+    for (i, &(x0, y0)) in corners.iter().enumerate() {
+        let (x1, y1) = corners[(i + 1) % corners.len()];
+        let (dx, dy) = ((x1 - x0).signum(), (y1 - y0).signum());
+        let (mut x, mut y) = (x0, y0);
+        while (x, y) != (x1, y1) {
+            pts.push((i64::from(x), i64::from(y)));
+            x += dx;
+            y += dy;
+        }
+    }
+    pts
+}
+
+/// The corner points of a unit-step loop, starting at its top-left vertex
+/// (as the tracer gives them).
+fn corners_of(pts: &[(i64, i64)]) -> Vec<(i32, i32)> {
+    let n = pts.len();
+    let first = (0..n)
+        .min_by_key(|&i| (pts[i].1, pts[i].0))
+        .expect("non-empty");
+    let mut out = Vec::new();
+    for s in 0..n {
+        let i = (first + s) % n;
+        let (prev, cur, next) = (pts[(i + n - 1) % n], pts[i], pts[(i + 1) % n]);
+        let d0 = (cur.0 - prev.0, cur.1 - prev.1);
+        let d1 = (next.0 - cur.0, next.1 - cur.1);
+        if d0 != d1 {
+            out.push((cur.0 as i32, cur.1 as i32));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fit::Segment;
+    use crate::pixels::ScalarPixels;
+
+    fn image(w: usize, h: usize, f: impl Fn(usize, usize) -> [u8; 4]) -> Vec<u8> {
+        (0..w * h).flat_map(|i| f(i % w, i / w)).collect()
+    }
+
+    #[test]
+    fn cutout_neighbours_share_their_boundary_exactly() {
+        // Three discs of colour on a background: every boundary piece is
+        // used by both its regions, reversed.
+        let (w, h) = (64, 48);
+        let px = image(w, h, |x, y| {
+            let (fx, fy) = (x as f64 + 0.5, y as f64 + 0.5);
+            if (fx - 20.0).hypot(fy - 24.0) < 14.0 {
+                [200, 30, 30, 255]
+            } else if (fx - 40.0).hypot(fy - 20.0) < 12.0 {
+                [30, 200, 30, 255]
+            } else if (fx - 44.0).hypot(fy - 34.0) < 9.0 {
+                [30, 30, 200, 255]
+            } else {
+                [240, 240, 240, 255]
+            }
+        });
+        let raster = RgbaRaster::new(w, h, &px).unwrap();
+        let options = ColorOptions {
+            colors: Some(4),
+            layering: Layering::Cutout,
+            ..ColorOptions::default()
+        };
+        let v = trace_color(&raster, &options, &ScalarPixels).unwrap();
+        assert_eq!(v.shapes.len(), 4);
+        // Total area of all regions = the image.
+        let total: f64 = v
+            .shapes
+            .iter()
+            .flat_map(|s| &s.contours)
+            .map(Contour::area)
+            .sum();
+        assert!((total - (w * h) as f64).abs() < 1e-6, "total area {total}");
+        // Every curve segment appears exactly once forwards and once
+        // backwards, except along the image border.
+        let mut seen: HashMap<String, i32> = HashMap::new();
+        for s in &v.shapes {
+            for c in &s.contours {
+                let mut p0 = c.start;
+                for seg in &c.segments {
+                    let e = seg.end();
+                    let on_border =
+                        |p: Point| p.x == 0.0 || p.y == 0.0 || p.x == w as f64 || p.y == h as f64;
+                    if !(on_border(p0) && on_border(e) && matches!(seg, Segment::Line(_))) {
+                        let (a, b, sign) = if (p0.x, p0.y) < (e.x, e.y) {
+                            (p0, e, 1)
+                        } else {
+                            (e, p0, -1)
+                        };
+                        *seen.entry(format!("{a:?}{b:?}")).or_insert(0) += sign;
+                    }
+                    p0 = e;
+                }
+            }
+        }
+        assert!(
+            seen.values().all(|&v| v == 0),
+            "unshared edges: {:?}",
+            seen.iter().filter(|e| *e.1 != 0).collect::<Vec<_>>()
+        );
+        for c in v.shapes.iter().flat_map(|s| &s.contours) {
+            assert_eq!(c.segments.last().unwrap().end(), c.start, "closed");
+        }
+    }
+
+    #[test]
+    fn quantisation_finds_the_colours_and_skips_transparency() {
+        let px = image(32, 32, |x, _| match x / 8 {
+            0 => [255, 0, 0, 255],
+            1 => [0, 255, 0, 255],
+            2 => [0, 0, 255, 255],
+            _ => [0, 0, 0, 0],
+        });
+        let raster = RgbaRaster::new(32, 32, &px).unwrap();
+        let q = quantize(
+            &raster,
+            &ColorOptions {
+                colors: Some(3),
+                ..Default::default()
+            },
+            &ScalarPixels,
+        )
+        .unwrap();
+        let mut palette = q.palette.clone();
+        palette.sort_by_key(|c| (c.r, c.g, c.b));
+        assert_eq!(
+            palette,
+            vec![
+                Color::rgb(0, 0, 255),
+                Color::rgb(0, 255, 0),
+                Color::rgb(255, 0, 0)
+            ]
+        );
+        assert!(
+            q.labels
+                .iter()
+                .enumerate()
+                .all(|(i, &l)| (i % 32 >= 24) == (l == TRANSPARENT))
+        );
+        // Automatic: three colours need no more than 4 entries.
+        let auto = quantize(&raster, &ColorOptions::default(), &ScalarPixels).unwrap();
+        assert!(auto.palette.len() <= 4, "{:?}", auto.palette);
+    }
+
+    #[test]
+    fn small_regions_merge_into_their_neighbour() {
+        // A white image with a 3×3 black speck: merged away at min_area 16.
+        let px = image(20, 20, |x, y| {
+            if (8..11).contains(&x) && (8..11).contains(&y) {
+                [0, 0, 0, 255]
+            } else {
+                [255; 4]
+            }
+        });
+        let raster = RgbaRaster::new(20, 20, &px).unwrap();
+        let options = ColorOptions {
+            colors: Some(2),
+            ..Default::default()
+        };
+        assert_eq!(
+            trace_color(&raster, &options, &ScalarPixels)
+                .unwrap()
+                .shapes
+                .len(),
+            1
+        );
+        let keep = ColorOptions {
+            min_area: 9,
+            ..options
+        };
+        assert_eq!(
+            trace_color(&raster, &keep, &ScalarPixels)
+                .unwrap()
+                .shapes
+                .len(),
+            2
+        );
+    }
+
+    #[test]
+    fn bad_options_are_refused() {
+        for o in [
+            ColorOptions {
+                colors: Some(0),
+                ..Default::default()
+            },
+            ColorOptions {
+                colors: Some(255),
+                ..Default::default()
+            },
+            ColorOptions {
+                auto_error: f64::NAN,
+                ..Default::default()
+            },
+            ColorOptions {
+                sample: 0,
+                ..Default::default()
+            },
+        ] {
+            assert!(
+                matches!(o.validate(), Err(Error::InvalidParameter { .. })),
+                "{o:?}"
+            );
+        }
+    }
+}
