@@ -19,6 +19,7 @@ batch queue and the GPU kernels are not built yet.
 #![deny(missing_docs)]
 
 pub mod binary;
+pub mod centerline;
 pub mod color;
 pub mod error;
 pub mod fit;
@@ -29,6 +30,7 @@ pub mod quality;
 pub mod raster;
 pub mod threshold;
 pub mod trace;
+pub mod tracer;
 pub mod vector;
 
 pub use error::Error;
