@@ -344,9 +344,9 @@ fn chains(skel: &[u8], w: usize, h: usize) -> Vec<Chain> {
             let free_ends = u8::from(degree[start] == 1) + u8::from(degree[cur] == 1);
             Chain { pixels, free_ends }
         };
-    for i in 0..w * h {
+    for (i, &d) in degree.iter().enumerate() {
         if is_node(i) {
-            if degree[i] == 0 {
+            if d == 0 {
                 out.push(Chain {
                     pixels: vec![i],
                     free_ends: 2,
@@ -408,7 +408,7 @@ mod tests {
     fn the_distance_transform_is_exact() {
         let b = bitmap(23, 17, |x, y| (x * 7 + y * 3) % 11 != 0 && x % 9 != 4);
         let d = distance_transform(&b);
-        for i in 0..23 * 17 {
+        for (i, &got) in d.iter().enumerate() {
             let (x, y) = ((i % 23) as i64, (i / 23) as i64);
             let mut best = i64::MAX;
             // Background includes the ring of pixels just outside.
@@ -420,7 +420,7 @@ mod tests {
                     }
                 }
             }
-            assert_eq!(d[i], best as f64, "pixel ({x}, {y})");
+            assert_eq!(got, best as f64, "pixel ({x}, {y})");
         }
     }
 
