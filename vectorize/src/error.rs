@@ -36,6 +36,25 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// An image file could not be read or decoded.
+    #[error("{path}: {reason}")]
+    Image {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A file could not be written.
+    #[error("cannot write {path}: {reason}")]
+    Io {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The batch was cancelled before this job ran.
+    #[error("cancelled")]
+    Cancelled,
     /// An SVG could not be parsed or rendered.
     #[error("SVG: {0}")]
     Svg(String),

@@ -18,6 +18,7 @@ batch queue and the GPU kernels are not built yet.
 */
 #![deny(missing_docs)]
 
+pub mod batch;
 pub mod binary;
 pub mod centerline;
 pub mod color;
