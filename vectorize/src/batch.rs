@@ -6,8 +6,9 @@
 //! Image files are decoded straight into buffers taken from a
 //! [`BufferPool`] and given back after tracing, so once the pool holds a
 //! buffer per worker, decoding a same-sized image allocates no new image
-//! buffer. (The tracing stages still allocate their own working buffers
-//! per image.)
+//! buffer of ours. Not pooled: the decoders' own working memory (the png
+//! crate keeps the filtered rows, about one byte per pixel per channel,
+//! fresh per file) and the tracing stages' working buffers.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
