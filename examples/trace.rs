@@ -21,9 +21,7 @@ use std::time::Instant;
 use vivace_backend::Preference;
 use vivace_examples::{exit_usage, or_exit};
 use vivace_vectorize::RgbaRaster;
-use vivace_vectorize::batch::{
-    BatchJob, BatchProcessor, CancelToken, load_rgba, write_atomically,
-};
+use vivace_vectorize::batch::{BatchJob, BatchProcessor, CancelToken, load_rgba, write_atomically};
 use vivace_vectorize::binary::BinaryOptions;
 use vivace_vectorize::centerline::CenterlineOptions;
 use vivace_vectorize::color::{ColorOptions, Layering};
@@ -88,7 +86,9 @@ fn parse() -> Args {
                 layers = Some(match v.as_str() {
                     "stacked" => Layering::Stacked,
                     "cutout" => Layering::Cutout,
-                    _ => exit_usage(format_args!("--layers expects stacked or cutout, got {v:?}")),
+                    _ => exit_usage(format_args!(
+                        "--layers expects stacked or cutout, got {v:?}"
+                    )),
                 });
             }
             "--backend" => preference = or_exit(value(&arg).parse::<Preference>(), "--backend"),
@@ -206,7 +206,10 @@ fn batch(args: &Args, tracer: Tracer) {
     if inputs.is_empty() {
         exit_usage(format_args!("no PNG or JPEG files in {}", in_dir.display()));
     }
-    or_exit(std::fs::create_dir_all(out_dir), &out_dir.display().to_string());
+    or_exit(
+        std::fs::create_dir_all(out_dir),
+        &out_dir.display().to_string(),
+    );
     let jobs: Vec<BatchJob> = inputs
         .iter()
         .map(|p| BatchJob {
@@ -247,7 +250,12 @@ fn batch(args: &Args, tracer: Tracer) {
     );
     let mut failed = 0;
     for r in &results {
-        let name = r.job.input.file_name().unwrap_or_default().to_string_lossy();
+        let name = r
+            .job
+            .input
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy();
         match &r.outcome {
             Ok(s) => println!(
                 "{:<28} {:>11} {:>9.1} {:>7} {:>9} {:>10}",

@@ -14,7 +14,9 @@
 //!   128) belong to no region and produce no path.
 //! - *Stacked* layers paint each region's outline, largest enclosing area
 //!   first; smaller regions lie on top, so holes need not be cut (they are
-//!   kept only where the image has transparency).
+//!   kept only where the image has transparency). In opaque images the
+//!   first layer is the whole canvas, so gaps between neighbours show that
+//!   colour, never the background.
 //! - *Cutout* layers cut every region exactly: region boundaries are split
 //!   where three regions meet, and each piece of boundary is fitted
 //!   **once** and used, reversed, by the region on its other side — so
@@ -519,21 +521,41 @@ pub fn vectorize_quantized(w: usize, h: usize, q: &Quantized, options: &ColorOpt
             let mut order: Vec<usize> = (0..count).collect();
             // Enclosing regions have larger outline areas: paint them first.
             order.sort_by_key(|&r| std::cmp::Reverse(traced[r].0.area));
-            order
-                .par_iter()
-                .map(|&r| {
-                    let (outline, holes) = &traced[r];
-                    let mut contours = vec![fit(outline, &options.fit)];
-                    if has_transparency {
-                        contours.extend(holes.iter().map(|p| fit(p, &options.fit)));
-                    }
-                    Shape {
-                        contours,
-                        fill: Some(color_of(r)),
-                        stroke: None,
-                    }
-                })
-                .collect()
+            // Without transparency, the first (enclosing) layer becomes the
+            // whole canvas, so no gap between later layers shows through.
+            let base = (!has_transparency && !order.is_empty()).then(|| {
+                let (wf, hf) = (w as f64, h as f64);
+                Shape {
+                    contours: vec![Contour {
+                        start: Point::new(0.0, 0.0),
+                        segments: [(0.0, hf), (wf, hf), (wf, 0.0), (0.0, 0.0)]
+                            .map(|(x, y)| crate::fit::Segment::Line(Point::new(x, y)))
+                            .to_vec(),
+                        closed: true,
+                    }],
+                    fill: Some(color_of(order[0])),
+                    stroke: None,
+                }
+            });
+            let rest = if base.is_some() {
+                &order[1..]
+            } else {
+                &order[..]
+            };
+            let mut shapes: Vec<Shape> = base.into_iter().collect();
+            shapes.par_extend(rest.par_iter().map(|&r| {
+                let (outline, holes) = &traced[r];
+                let mut contours = vec![fit(outline, &options.fit)];
+                if has_transparency {
+                    contours.extend(holes.iter().map(|p| fit(p, &options.fit)));
+                }
+                Shape {
+                    contours,
+                    fill: Some(color_of(r)),
+                    stroke: None,
+                }
+            }));
+            shapes
         }
         Layering::Cutout => cutout(w, h, &regions, &traced, options)
             .into_iter()
@@ -569,8 +591,12 @@ fn cutout(
         }
     };
     // A lattice vertex is a junction where three or more regions (or the
-    // outside) meet, or two meet diagonally.
+    // outside) meet, or two meet diagonally; the image corners are too, so
+    // they stay sharp.
     let junction = |x: i64, y: i64| -> bool {
+        if (x == 0 || x == w as i64) && (y == 0 || y == h as i64) {
+            return true;
+        }
         let q = [at(x - 1, y - 1), at(x, y - 1), at(x - 1, y), at(x, y)];
         let mut distinct = q.to_vec();
         distinct.sort_unstable();
@@ -831,6 +857,40 @@ mod tests {
         );
         for c in v.shapes.iter().flat_map(|s| &s.contours) {
             assert_eq!(c.segments.last().unwrap().end(), c.start, "closed");
+        }
+    }
+
+    #[cfg(feature = "quality")]
+    #[test]
+    fn cutout_shows_no_background_and_stacked_covers_too() {
+        // Random blobs of five colours with diagonal contacts and specks.
+        let (w, h) = (96, 80);
+        let colors = [
+            [230, 40, 40],
+            [40, 200, 60],
+            [30, 60, 220],
+            [240, 220, 40],
+            [20, 20, 20],
+        ];
+        let px = image(w, h, |x, y| {
+            let (fx, fy) = (x as f64, y as f64);
+            let v = ((fx * 0.21).sin() + (fy * 0.17).cos() + (fx * fy * 0.003).sin()) * 1.7 + 2.5;
+            let c = colors[(v.max(0.0) as usize).min(4)];
+            [c[0], c[1], c[2], 255]
+        });
+        let raster = RgbaRaster::new(w, h, &px).unwrap();
+        for layering in [Layering::Cutout, Layering::Stacked] {
+            let options = ColorOptions {
+                colors: Some(5),
+                layering,
+                ..ColorOptions::default()
+            };
+            let v = trace_color(&raster, &options, &ScalarPixels).unwrap();
+            let svg = v
+                .to_svg(&crate::vector::SvgOptions { precision: 3 })
+                .unwrap();
+            let seams = crate::quality::seam_pixels(&svg, w, h).unwrap();
+            assert_eq!(seams, 0, "{layering:?}: background shows at {seams} pixels");
         }
     }
 

@@ -135,6 +135,36 @@ fn ssim(a: &[f64], b: &[f64], w: usize, h: usize) -> f64 {
     total / count as f64
 }
 
+/// Pixels where the background shows through an SVG meant to cover its
+/// whole canvas (cutout layers): rendered without anti-aliasing
+/// (`shape-rendering="crispEdges"`, so a pixel belongs to the shape whose
+/// inside holds its centre) over magenta and over green, the pixels whose
+/// colour differs between the two.
+pub fn seam_pixels(svg: &str, width: usize, height: usize) -> Result<usize, Error> {
+    let with_background = |color: &str| -> Result<Vec<u8>, Error> {
+        let Some(open_end) = svg
+            .find("<svg")
+            .and_then(|i| svg[i..].find('>').map(|j| i + j))
+        else {
+            return Err(Error::Svg("no <svg> element".into()));
+        };
+        let doc = format!(
+            r#"{} shape-rendering="crispEdges"><rect x="-1" y="-1" width="{}" height="{}" fill="{color}"/>{}"#,
+            &svg[..open_end],
+            width + 2,
+            height + 2,
+            &svg[open_end + 1..]
+        );
+        render_svg(&doc, width, height)
+    };
+    let a = with_background("#f0f")?;
+    let b = with_background("#0f0")?;
+    Ok(a.chunks_exact(4)
+        .zip(b.chunks_exact(4))
+        .filter(|(p, q)| p != q)
+        .count())
+}
+
 /// Scores an SVG against the image it traced.
 pub fn measure_svg(input: &RgbaRaster<'_>, svg: &str) -> Result<Quality, Error> {
     let rendered = render_svg(svg, input.width(), input.height())?;
