@@ -11,6 +11,8 @@ This library holds input generators shared by the benchmarks.
 */
 #![deny(missing_docs)]
 
+pub mod vectorize;
+
 /// Deterministic pseudo-random `f32` values in `[-1, 1)` (xorshift64*), so
 /// every backend and peer sees the same input in every run.
 pub fn random_f32(len: usize, seed: u64) -> Vec<f32> {

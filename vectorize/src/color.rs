@@ -9,9 +9,10 @@
 //!   reaches [`ColorOptions::max_colors`]. Each palette colour is the mean
 //!   sRGB of its pixels.
 //! - *Regions.* 4-connected pixels of one palette colour; regions under
-//!   [`ColorOptions::min_area`] pixels join the neighbour they share the
-//!   longest border with (smallest first). Transparent pixels (alpha <
-//!   128) belong to no region and produce no path.
+//!   [`ColorOptions::min_area`] pixels join the neighbour of the closest
+//!   palette colour (then the longest shared border), smallest first; each region is then painted in
+//!   the mean colour of its own pixels. Transparent pixels (alpha < 128)
+//!   belong to no region and produce no path.
 //! - *Stacked* layers paint each region's outline, largest enclosing area
 //!   first; smaller regions lie on top, so holes need not be cut (they are
 //!   kept only where the image has transparency). In opaque images the
@@ -50,10 +51,12 @@ pub enum Layering {
 pub struct ColorOptions {
     /// Palette size, 1–254, or `None` to choose it (default).
     pub colors: Option<usize>,
-    /// Largest automatic palette (default 32).
+    /// Largest automatic palette (default 16: on photographs, more colours
+    /// make more speckles to merge, and merged speckles cost more than the
+    /// extra colours give).
     pub max_colors: usize,
     /// Automatic palettes stop growing once the mean OKLab distance of
-    /// pixels to their colour is below this (default 0.04).
+    /// pixels to their colour is below this (default 0.02).
     pub auto_error: f64,
     /// Layering (default stacked).
     pub layering: Layering,
@@ -74,8 +77,8 @@ impl Default for ColorOptions {
     fn default() -> Self {
         ColorOptions {
             colors: None,
-            max_colors: 32,
-            auto_error: 0.04,
+            max_colors: 16,
+            auto_error: 0.02,
             layering: Layering::Stacked,
             min_area: 16,
             fit: FitOptions::default(),
@@ -127,6 +130,8 @@ pub struct Quantized {
     pub palette: Vec<Color>,
     /// Palette index per pixel, [`TRANSPARENT`] for transparent pixels.
     pub labels: Vec<u8>,
+    /// The palette in OKLab (the k-means centroids).
+    pub centroids: Vec<[f32; 3]>,
 }
 
 /// A small deterministic generator (xorshift64*).
@@ -230,6 +235,7 @@ pub fn quantize(
         return Ok(Quantized {
             palette: Vec::new(),
             labels: vec![TRANSPARENT; n],
+            centroids: Vec::new(),
         });
     }
     let step = opaque.len().div_ceil(options.sample);
@@ -282,11 +288,16 @@ pub fn quantize(
             Color::rgb(mean(0), mean(1), mean(2))
         })
         .collect();
-    Ok(Quantized { palette, labels })
+    Ok(Quantized {
+        palette,
+        labels,
+        centroids,
+    })
 }
 
 /// Regions: one id per pixel (`NONE` for transparent), and each region's
-/// palette index.
+/// palette index (before merging: the merged region keeps the absorbing
+/// region's).
 struct Regions {
     id: Vec<u32>,
     color: Vec<u8>,
@@ -331,14 +342,22 @@ fn label_regions(q: &Quantized, w: usize, h: usize, min_area: usize) -> Regions 
         }
     }
     if min_area > 1 {
-        merge_small(&mut id, &mut color, w, h, min_area);
+        merge_small(&mut id, &mut color, &q.centroids, w, h, min_area);
     }
     Regions { id, color }
 }
 
-/// Merges regions under `min_area` pixels into the neighbour sharing the
-/// longest border, smallest first, then renumbers densely.
-fn merge_small(id: &mut [u32], color: &mut Vec<u8>, w: usize, h: usize, min_area: usize) {
+/// Merges regions under `min_area` pixels into the neighbour of the
+/// closest colour (then the longest border), smallest first, then
+/// renumbers densely.
+fn merge_small(
+    id: &mut [u32],
+    color: &mut Vec<u8>,
+    centroids: &[[f32; 3]],
+    w: usize,
+    h: usize,
+    min_area: usize,
+) {
     let count = color.len();
     // Pixels of each original region (CSR).
     let mut start = vec![0usize; count + 1];
@@ -404,8 +423,16 @@ fn merge_small(id: &mut [u32], color: &mut Vec<u8>, w: usize, h: usize, min_area
                 }
             }
         }
-        // Longest border; ties to the lower id, for determinism.
-        let Some((&into, _)) = border.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))) else {
+        // The closest colour, then the longest border, then the lower id
+        // (for determinism).
+        let mine = centroids[usize::from(color[r as usize])];
+        let closeness = |o: u32| distance2(mine, centroids[usize::from(color[o as usize])]);
+        let Some((&into, _)) = border.iter().min_by(|a, b| {
+            closeness(*a.0)
+                .total_cmp(&closeness(*b.0))
+                .then(b.1.cmp(a.1))
+                .then(a.0.cmp(b.0))
+        }) else {
             continue; // alone (surrounded by transparency)
         };
         parent[r as usize] = into;
@@ -452,18 +479,38 @@ pub fn trace_color(
     kernel: &dyn ColorKernel,
 ) -> Result<Vector, Error> {
     let q = quantize(raster, options, kernel)?;
-    Ok(vectorize_quantized(
-        raster.width(),
-        raster.height(),
-        &q,
-        options,
-    ))
+    Ok(vectorize_quantized(raster, &q, options))
 }
 
-/// Traces an already quantised image.
-pub fn vectorize_quantized(w: usize, h: usize, q: &Quantized, options: &ColorOptions) -> Vector {
+/// Traces an already quantised image (`raster` gives each region its mean
+/// colour).
+pub fn vectorize_quantized(
+    raster: &RgbaRaster<'_>,
+    q: &Quantized,
+    options: &ColorOptions,
+) -> Vector {
+    let (w, h) = (raster.width(), raster.height());
     let regions = label_regions(q, w, h, options.min_area.max(1));
     let count = regions.color.len();
+    // Each region is painted in the mean colour of its pixels: merged
+    // speckles pull it towards what the eye sees there.
+    let mut sums = vec![[0u64; 4]; count];
+    for (i, &r) in regions.id.iter().enumerate() {
+        if r != NONE {
+            let s = &mut sums[r as usize];
+            for c in 0..3 {
+                s[c] += u64::from(raster.data()[i * 4 + c]);
+            }
+            s[3] += 1;
+        }
+    }
+    let mean: Vec<Color> = sums
+        .iter()
+        .map(|s| {
+            let m = |c: usize| ((s[c] + s[3] / 2) / s[3].max(1)) as u8;
+            Color::rgb(m(0), m(1), m(2))
+        })
+        .collect();
     // Bounding boxes.
     let mut bbox = vec![(usize::MAX, usize::MAX, 0usize, 0usize); count];
     for (i, &r) in regions.id.iter().enumerate() {
@@ -515,7 +562,7 @@ pub fn vectorize_quantized(w: usize, h: usize, q: &Quantized, options: &ColorOpt
             )
         })
         .collect();
-    let color_of = |r: usize| q.palette[usize::from(regions.color[r])];
+    let color_of = |r: usize| mean[r];
     let shapes = match options.layering {
         Layering::Stacked => {
             let mut order: Vec<usize> = (0..count).collect();
