@@ -498,8 +498,8 @@ pub fn vectorize_quantized(
     for (i, &r) in regions.id.iter().enumerate() {
         if r != NONE {
             let s = &mut sums[r as usize];
-            for c in 0..3 {
-                s[c] += u64::from(raster.data()[i * 4 + c]);
+            for (acc, &v) in s.iter_mut().zip(&raster.data()[i * 4..i * 4 + 3]) {
+                *acc += u64::from(v);
             }
             s[3] += 1;
         }
