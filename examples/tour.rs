@@ -107,7 +107,78 @@ fn main() {
     dsp(preference);
     particles(preference);
     market(preference);
+    vectorize(preference);
     governors();
+}
+
+/// vivace-vectorize: a built-in synthetic image traced in binary and
+/// cutout colour mode, with time and quality.
+fn vectorize(preference: Preference) {
+    use vivace_vectorize::color::{ColorOptions, Layering};
+    use vivace_vectorize::quality::{measure, render_svg, seam_pixels};
+    use vivace_vectorize::tracer::{Mode, Tracer, TracerConfig};
+    use vivace_vectorize::{RgbaRaster, binary::BinaryOptions};
+
+    const SIZE: usize = 512;
+    println!("\n== vivace-vectorize: a {SIZE}×{SIZE} synthetic drawing (rendered from SVG) ==");
+    let art = r##"<svg xmlns="http://www.w3.org/2000/svg" width="512" height="512">
+<rect width="512" height="512" fill="#f4f1de"/>
+<circle cx="150" cy="150" r="100" fill="#e07a5f"/><circle cx="150" cy="150" r="45" fill="#f4f1de"/>
+<rect x="290" y="70" width="150" height="150" fill="#3d405b" transform="rotate(20 365 145)"/>
+<path d="M256 270 L286 350 L370 352 L304 402 L328 484 L256 436 L184 484 L208 402 L142 352 L226 350 Z" fill="#81b29a"/>
+<path d="M360 300 C420 250 500 320 470 380 C450 430 380 470 350 420 C320 380 320 330 360 300 Z" fill="#f2cc8f"/>
+</svg>"##;
+    let pixels = or_exit(render_svg(art, SIZE, SIZE), "synthetic image");
+    let raster = or_exit(RgbaRaster::new(SIZE, SIZE, &pixels), "synthetic image");
+    for (label, mode) in [
+        ("binary (Otsu)", Mode::Binary(BinaryOptions::default())),
+        (
+            "colour, cutout",
+            Mode::Color(ColorOptions {
+                layering: Layering::Cutout,
+                ..ColorOptions::default()
+            }),
+        ),
+    ] {
+        let config = TracerConfig {
+            mode,
+            ..TracerConfig::default()
+        };
+        let tracer = match Tracer::new(config, preference) {
+            Ok(t) => t,
+            Err(e) => {
+                println!("  {label}: {e}");
+                continue;
+            }
+        };
+        let mut svg = String::new();
+        let mut vector = None;
+        let time = median_time(5, || {
+            let v = or_exit(tracer.trace_raster(&raster), "trace");
+            svg = or_exit(v.to_svg(&config.svg), "svg");
+            vector = Some(v);
+        });
+        let vector = vector.expect("traced at least once");
+        let q = or_exit(measure(&raster, &vector, &svg), "quality");
+        let seams = match mode {
+            Mode::Color(_) => format!(
+                ", background showing through: {} px",
+                or_exit(seam_pixels(&svg, SIZE, SIZE), "quality")
+            ),
+            _ => String::new(),
+        };
+        println!(
+            "  {label} on {}: {:.1} ms, {} paths, {} segments, {} bytes; PSNR {:.2} dB, SSIM {:.4}, mismatch {:.3} %{seams}",
+            tracer.backend_name(),
+            time.as_secs_f64() * 1e3,
+            q.paths,
+            q.segments,
+            q.bytes,
+            q.psnr_db,
+            q.ssim,
+            q.mismatch_percent
+        );
+    }
 }
 
 /// vivace-market-shm: writer update rate, reader latency, indicators.
