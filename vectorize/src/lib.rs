@@ -2,19 +2,47 @@
 Raster-to-vector tracing: binary (potrace-style), colour (stacked and cutout
 layers) and centerline modes, compact SVG output, and a batch queue.
 
-**Status: in progress** (issue #6). Built so far, tested:
+```
+use vivace_backend::Preference;
+use vivace_vectorize::tracer::{Tracer, TracerConfig};
+// A black 6×6 square on a white 10×10 page, traced in binary mode.
+let px: Vec<u8> = (0..100)
+    .flat_map(|i| {
+        let ink = (2..8).contains(&(i % 10)) && (2..8).contains(&(i / 10));
+        if ink { [0, 0, 0, 255] } else { [255; 4] }
+    })
+    .collect();
+let tracer = Tracer::new(TracerConfig::default(), Preference::Auto)?;
+let (vector, svg) = tracer.trace_to_svg(10, 10, &px)?;
+assert_eq!(vector.shapes.len(), 1);
+assert!(svg.contains("<path"));
+# Ok::<(), vivace_vectorize::Error>(())
+```
 
-- [`RgbaRaster`]: validated RGBA8 input (buffer size, pixel limit, empty
-  images);
-- [`pixels`]: RGBA → luma composited over white, and fixed thresholding, on
-  scalar and run-time SIMD (AVX2, SSE4.1), bit-identical;
-- [`threshold`]: binarisation with a fixed threshold, Otsu's, and the local
-  Bradley–Roth and Sauvola thresholds; transparent pixels are never ink;
-- [`trace`]: boundary tracing of ink regions with holes into closed lattice
-  paths (saddle policy, speckle removal by minimum area).
+**Status: in progress** (issue #6). Built and tested:
 
-Polygon and curve fitting, colour quantisation, centerlines, SVG output, the
-batch queue and the GPU kernels are not built yet.
+- input: [`RgbaRaster`] (RGBA8 slice or `image::RgbaImage`, pixel limit,
+  empty and 1×N images), transparency kept (transparent pixels make no
+  paths);
+- [`binary`]: [`threshold`] (fixed, Otsu, Bradley–Roth, Sauvola),
+  [`trace`] (boundaries with holes, saddle policy, speckle removal), and
+  [`fit`]: potrace's optimal polygons, vertex adjustment, corners, Béziers
+  and curve merging (within [`fit::FitOptions::tolerance`]);
+- [`color`]: k-means in OKLab (fixed or automatic palette), region
+  labelling with speckle merging, stacked layers, and cutout layers whose
+  shared boundaries are fitted once (no seams);
+- [`centerline`]: distance transform, Zhang–Suen thinning, skeleton graph,
+  spur pruning, stroked fitted paths;
+- [`vector`]: shapes with fill/stroke and compact relative SVG;
+- [`pixels`] and [`oklab`]: the pixel stages (luma, threshold, OKLab,
+  k-means assignment) on scalar, AVX2 and SSE4.1, bit-identical;
+- [`tracer`]: one entry point, options validated once; [`batch`]: the
+  batch queue; `quality` (feature `quality`, on by default): resvg render
+  back, PSNR, SSIM, mismatch, seam count.
+
+Not built yet: GPU kernels (k-means assignment, histograms), NEON and wasm
+SIMD pixel kernels, curve merging for cutout boundary pieces, rayon inside
+the pixel stages.
 */
 #![deny(missing_docs)]
 
