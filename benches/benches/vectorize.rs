@@ -19,15 +19,13 @@ use std::time::Duration;
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, Throughput};
-use vivace_backend::Preference;
-use vivace_benches::vectorize::{Rgba, shared_images, synthetic_image, vtracer_1, vtracer_06};
+use vivace_benches::vectorize::{
+    Rgba, shared_images, synthetic_image, vivace_tracers, vtracer_1, vtracer_06,
+};
 use vivace_vectorize::RgbaRaster;
-use vivace_vectorize::binary::BinaryOptions;
-use vivace_vectorize::color::{ColorOptions, Layering};
 use vivace_vectorize::oklab::LabPlanes;
 use vivace_vectorize::pixels::available_pixel_kernels;
-use vivace_vectorize::threshold::Threshold;
-use vivace_vectorize::tracer::{Mode, Tracer, TracerConfig};
+use vivace_vectorize::tracer::Tracer;
 
 fn short_group<'c>(c: &'c mut Criterion, name: &str) -> BenchmarkGroup<'c, WallTime> {
     let mut group = c.benchmark_group(name);
@@ -77,31 +75,12 @@ fn pixel_stages(c: &mut Criterion) {
     group.finish();
 }
 
-fn tracer(mode: Mode) -> Tracer {
-    Tracer::new(
-        TracerConfig {
-            mode,
-            ..TracerConfig::default()
-        },
-        Preference::Auto,
-    )
-    .expect("valid options")
-}
-
 fn tracings(c: &mut Criterion) {
     let one = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .build()
         .expect("a pool");
-    let binary = tracer(Mode::Binary(BinaryOptions {
-        threshold: Threshold::Fixed(128),
-        ..BinaryOptions::default()
-    }));
-    let stacked = tracer(Mode::Color(ColorOptions::default()));
-    let cutout = tracer(Mode::Color(ColorOptions {
-        layering: Layering::Cutout,
-        ..ColorOptions::default()
-    }));
+    let [binary, stacked, cutout] = vivace_tracers();
     let (photo_name, photo) = photo();
     let inputs = [
         (photo_name, photo),

@@ -15,15 +15,13 @@ use std::time::{Duration, Instant};
 
 use vivace_backend::Preference;
 use vivace_benches::vectorize::{
-    Rgba, potrace, shared_images, synthetic_image, vtracer_1, vtracer_06,
+    Rgba, potrace, shared_images, synthetic_image, vivace_tracers, vtracer_1, vtracer_06,
 };
 use vivace_vectorize::RgbaRaster;
-use vivace_vectorize::binary::BinaryOptions;
-use vivace_vectorize::color::{ColorOptions, Layering};
 use vivace_vectorize::pixels::select_pixel_kernel;
 use vivace_vectorize::quality::{measure_svg, seam_pixels};
 use vivace_vectorize::threshold::{Threshold, binarize};
-use vivace_vectorize::tracer::{Mode, Tracer, TracerConfig};
+use vivace_vectorize::tracer::Tracer;
 
 fn median_time(mut f: impl FnMut() -> String) -> (String, Duration) {
     let mut times = Vec::new();
@@ -66,25 +64,7 @@ fn main() {
     let mut inputs = shared_images();
     inputs.push(("synthetic-bw".into(), synthetic_image(false)));
     inputs.push(("synthetic-color".into(), synthetic_image(true)));
-    let tracer = |mode: Mode| {
-        Tracer::new(
-            TracerConfig {
-                mode,
-                ..TracerConfig::default()
-            },
-            Preference::Auto,
-        )
-        .expect("valid options")
-    };
-    let binary = tracer(Mode::Binary(BinaryOptions {
-        threshold: Threshold::Fixed(128),
-        ..BinaryOptions::default()
-    }));
-    let stacked = tracer(Mode::Color(ColorOptions::default()));
-    let cutout = tracer(Mode::Color(ColorOptions {
-        layering: Layering::Cutout,
-        ..ColorOptions::default()
-    }));
+    let [binary, stacked, cutout] = vivace_tracers();
     let kernel = select_pixel_kernel(Preference::Auto).expect("scalar is always there");
     println!("backend: {}\n", binary.backend_name());
     println!("| image | tracer | ms | bytes | segments | PSNR dB | SSIM | mismatch % | seam px |");

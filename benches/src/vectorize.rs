@@ -7,10 +7,42 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use vivace_backend::Preference;
 use vivace_vectorize::BinaryImage;
+use vivace_vectorize::binary::BinaryOptions;
+use vivace_vectorize::color::{ColorOptions, Layering};
+use vivace_vectorize::threshold::Threshold;
+use vivace_vectorize::tracer::{Mode, Tracer, TracerConfig};
 
 /// An RGBA8 image: width, height, pixels.
 pub type Rgba = (usize, usize, Vec<u8>);
+
+/// The three vivace configurations the benchmarks compare: binary at
+/// VTracer's threshold (luma < 128), and colour defaults, stacked and
+/// cutout.
+pub fn vivace_tracers() -> [Tracer; 3] {
+    let tracer = |mode: Mode| {
+        Tracer::new(
+            TracerConfig {
+                mode,
+                ..TracerConfig::default()
+            },
+            Preference::Auto,
+        )
+        .expect("valid options")
+    };
+    [
+        tracer(Mode::Binary(BinaryOptions {
+            threshold: Threshold::Fixed(128),
+            ..BinaryOptions::default()
+        })),
+        tracer(Mode::Color(ColorOptions::default())),
+        tracer(Mode::Color(ColorOptions {
+            layering: Layering::Cutout,
+            ..ColorOptions::default()
+        })),
+    ]
+}
 
 /// Where the test images are: `$VIVACE_DATA` or `../shared/data/images`
 /// beside the workspace.

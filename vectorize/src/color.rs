@@ -28,7 +28,7 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use crate::error::Error;
-use crate::fit::{Contour, FitOptions, Point, fit, fit_open};
+use crate::fit::{Contour, FitOptions, Point, fit, fit_open, unit_steps};
 use crate::oklab::{ColorKernel, LabPlanes, TRANSPARENT, distance2};
 use crate::pixels::OPAQUE_ALPHA;
 use crate::raster::RgbaRaster;
@@ -305,6 +305,24 @@ struct Regions {
 
 const NONE: u32 = u32::MAX;
 
+/// Calls `f` with the index of each 4-neighbour of pixel `i` inside a
+/// `w × h` image.
+fn four_neighbours(i: usize, w: usize, h: usize, mut f: impl FnMut(usize)) {
+    let (x, y) = (i % w, i / w);
+    if x > 0 {
+        f(i - 1);
+    }
+    if x + 1 < w {
+        f(i + 1);
+    }
+    if y > 0 {
+        f(i - w);
+    }
+    if y + 1 < h {
+        f(i + w);
+    }
+}
+
 /// 4-connected regions of equal label, with small ones merged away.
 fn label_regions(q: &Quantized, w: usize, h: usize, min_area: usize) -> Regions {
     let n = w * h;
@@ -320,25 +338,13 @@ fn label_regions(q: &Quantized, w: usize, h: usize, min_area: usize) -> Regions 
         id[s] = r;
         stack.push(s);
         while let Some(i) = stack.pop() {
-            let (x, y) = (i % w, i / w);
-            let mut visit = |j: usize| {
+            let visit = |j: usize| {
                 if id[j] == NONE && q.labels[j] == q.labels[s] {
                     id[j] = r;
                     stack.push(j);
                 }
             };
-            if x > 0 {
-                visit(i - 1);
-            }
-            if x + 1 < w {
-                visit(i + 1);
-            }
-            if y > 0 {
-                visit(i - w);
-            }
-            if y + 1 < h {
-                visit(i + w);
-            }
+            four_neighbours(i, w, h, visit);
         }
     }
     if min_area > 1 {
@@ -399,8 +405,7 @@ fn merge_small(
         border.clear();
         for &m in &members[r as usize] {
             for &i in &pixels[start[m as usize]..start[m as usize + 1]] {
-                let (x, y) = (i % w, i / w);
-                let mut count_side = |j: usize| {
+                let count_side = |j: usize| {
                     let o = id[j];
                     if o != NONE {
                         let o = root(&mut parent, o);
@@ -409,18 +414,7 @@ fn merge_small(
                         }
                     }
                 };
-                if x > 0 {
-                    count_side(i - 1);
-                }
-                if x + 1 < w {
-                    count_side(i + 1);
-                }
-                if y > 0 {
-                    count_side(i - w);
-                }
-                if y + 1 < h {
-                    count_side(i + w);
-                }
+                four_neighbours(i, w, h, count_side);
             }
         }
         // The closest colour, then the longest border, then the lower id
@@ -664,7 +658,7 @@ fn cutout(
             std::iter::once(outline).chain(holes).map(move |p| (r, p))
         })
         .map(|(region, path)| {
-            let pts = unit_steps_of(&path.points);
+            let pts = unit_steps(&path.points);
             let cuts: Vec<usize> = (0..pts.len())
                 .filter(|&i| junction(pts[i].0, pts[i].1))
                 .collect();
@@ -795,21 +789,6 @@ fn signed_area(p: &[(i64, i64)]) -> i64 {
         })
         .sum();
     -twice / 2
-}
-
-fn unit_steps_of(corners: &[(i32, i32)]) -> Vec<(i64, i64)> {
-    let mut pts = Vec::new();
-    for (i, &(x0, y0)) in corners.iter().enumerate() {
-        let (x1, y1) = corners[(i + 1) % corners.len()];
-        let (dx, dy) = ((x1 - x0).signum(), (y1 - y0).signum());
-        let (mut x, mut y) = (x0, y0);
-        while (x, y) != (x1, y1) {
-            pts.push((i64::from(x), i64::from(y)));
-            x += dx;
-            y += dy;
-        }
-    }
-    pts
 }
 
 /// The corner points of a unit-step loop, starting at its top-left vertex

@@ -390,7 +390,7 @@ impl Contour {
 }
 
 /// The path as every lattice point on it (unit steps), closing implicitly.
-fn unit_steps(corners: &[(i32, i32)]) -> Vec<(i64, i64)> {
+pub(crate) fn unit_steps(corners: &[(i32, i32)]) -> Vec<(i64, i64)> {
     let mut pts = Vec::new();
     for (i, &(x0, y0)) in corners.iter().enumerate() {
         let (x1, y1) = corners[(i + 1) % corners.len()];
