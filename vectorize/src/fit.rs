@@ -550,9 +550,10 @@ fn straight_runs(pts: &[(i64, i64)]) -> Vec<usize> {
                 if e > 0 {
                     j = j.min((-c).div_euclid(e));
                 }
-                // The cone is never open in both directions here; bound
-                // the step anyway.
-                (k1 + (j.min(n as i64) as usize)) % n
+                // a ≥ 0 and −c ≥ 0 (k1 was inside the cone), so j ≥ 0;
+                // and the cone is never open both ways here. Bound the
+                // step anyway.
+                (k1 + (j.clamp(0, n as i64) as usize)) % n
             }
         };
     }
