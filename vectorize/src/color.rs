@@ -703,7 +703,7 @@ fn cutout(
             let key = if l.closed_whole {
                 (
                     *p.iter().min_by_key(|v| (v.1, v.0)).expect("non-empty"),
-                    (0, 0),
+                    WHOLE_LOOP,
                 )
             } else {
                 canonical(p).0
@@ -747,7 +747,7 @@ fn cutout(
             let p = &l.pieces[0];
             let key = (
                 *p.iter().min_by_key(|v| (v.1, v.0)).expect("non-empty"),
-                (0, 0),
+                WHOLE_LOOP,
             );
             let c = &fitted[&key];
             // The loop was fitted from one side; the other side runs it
@@ -778,6 +778,10 @@ fn cutout(
     }
     out
 }
+
+/// Second half of the key of a loop fitted whole (no piece starts with
+/// this step).
+const WHOLE_LOOP: (i64, i64) = (i64::MIN, i64::MIN);
 
 /// Signed area (outline positive) of a closed unit-step loop.
 fn signed_area(p: &[(i64, i64)]) -> i64 {
