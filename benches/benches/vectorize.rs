@@ -1,8 +1,9 @@
 //! vivace-vectorize timings, every pixel backend and the peer tracers in
 //! one run:
 //!
-//! - pixel stages on a 512×512 photo (pixels/s): luma, fixed threshold,
-//!   sRGB → OKLab, k-means assignment to 16 colours — scalar, SSE4.1, AVX2;
+//! - pixel stages on a 512×512 photo (pixels/s), on one core: luma, fixed
+//!   threshold, sRGB → OKLab, k-means assignment to 16 colours — scalar,
+//!   SSE4.1, AVX2;
 //! - whole tracings on one thread (VTracer is single-threaded; vivace runs
 //!   in a one-thread rayon pool): binary (threshold 128) against VTracer
 //!   1.0.0-alpha.4 and 0.6.5 binary modes, colour against their defaults,
@@ -54,6 +55,11 @@ fn pixel_stages(c: &mut Criterion) {
             [t, 0.2 * t - 0.1, 0.1 - 0.2 * t]
         })
         .collect();
+    // Per core: the colour stages split images across the rayon pool.
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("a pool");
     for kernel in available_pixel_kernels() {
         let name = kernel.name();
         let mut out = Vec::new();
@@ -65,11 +71,11 @@ fn pixel_stages(c: &mut Criterion) {
         });
         let mut lab = LabPlanes::default();
         group.bench_function(BenchmarkId::new("oklab", &name), |b| {
-            b.iter(|| kernel.oklab(black_box(&raster), &mut lab))
+            b.iter(|| one.install(|| kernel.oklab(black_box(&raster), &mut lab)))
         });
         let mut labels = vec![0u8; raster.len()];
         group.bench_function(BenchmarkId::new("assign16", &name), |b| {
-            b.iter(|| kernel.assign(black_box(&lab), None, &centroids, &mut labels))
+            b.iter(|| one.install(|| kernel.assign(black_box(&lab), None, &centroids, &mut labels)))
         });
     }
     group.finish();

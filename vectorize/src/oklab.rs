@@ -15,6 +15,8 @@
 
 use std::sync::OnceLock;
 
+use rayon::prelude::*;
+
 use crate::pixels::{OPAQUE_ALPHA, ScalarPixels, SimdPixels};
 use crate::raster::RgbaRaster;
 use vivace_backend::SimdLevel;
@@ -115,23 +117,103 @@ pub fn nearest(p: [f32; 3], centroids: &[[f32; 3]]) -> usize {
 /// Label given to transparent pixels.
 pub const TRANSPARENT: u8 = u8::MAX;
 
-/// The colour stages of one backend.
+/// Borrowed OKLab planes of a run of pixels.
+#[derive(Clone, Copy, Debug)]
+pub struct LabRef<'a> {
+    /// Lightness.
+    pub l: &'a [f32],
+    /// Green–red.
+    pub a: &'a [f32],
+    /// Blue–yellow.
+    pub b: &'a [f32],
+}
+
+/// Mutably borrowed OKLab planes of a run of pixels.
+#[derive(Debug)]
+pub struct LabMut<'a> {
+    /// Lightness.
+    pub l: &'a mut [f32],
+    /// Green–red.
+    pub a: &'a mut [f32],
+    /// Blue–yellow.
+    pub b: &'a mut [f32],
+}
+
+impl LabRef<'_> {
+    fn len(&self) -> usize {
+        self.l.len()
+    }
+    fn get(&self, i: usize) -> [f32; 3] {
+        [self.l[i], self.a[i], self.b[i]]
+    }
+}
+
+impl LabMut<'_> {
+    fn len(&self) -> usize {
+        self.l.len()
+    }
+}
+
+/// Pixels per parallel work item of the colour stages.
+const CHUNK: usize = 16_384;
+
+/// The colour stages of one backend: per run of pixels (`*_chunk`), and
+/// over whole images in parallel chunks on the current rayon pool.
 pub trait ColorKernel: Send + Sync {
-    /// OKLab of every pixel of `raster` into `out` (resized).
-    fn oklab(&self, raster: &RgbaRaster<'_>, out: &mut LabPlanes);
-    /// For pixels `range` of `lab`: the nearest of `centroids` (at most
-    /// 254) into `labels[range]`, or [`TRANSPARENT`] where `alpha` (RGBA
-    /// bytes of the same pixels, if given) is below 128.
-    fn assign(
+    /// OKLab of the RGBA pixels `rgba` into `out` (as many pixels).
+    fn oklab_chunk(&self, rgba: &[u8], out: LabMut<'_>);
+    /// The nearest of `centroids` (at most 254) for each pixel of `lab`
+    /// into `labels`, or [`TRANSPARENT`] where `rgba` (the same pixels'
+    /// RGBA bytes, if given) has alpha below 128.
+    fn assign_chunk(
         &self,
-        lab: &LabPlanes,
-        alpha: Option<&[u8]>,
+        lab: LabRef<'_>,
+        rgba: Option<&[u8]>,
         centroids: &[[f32; 3]],
         labels: &mut [u8],
     );
+
+    /// OKLab of every pixel of `raster` into `out` (resized).
+    fn oklab(&self, raster: &RgbaRaster<'_>, out: &mut LabPlanes) {
+        let n = raster.len();
+        for plane in [&mut out.l, &mut out.a, &mut out.b] {
+            plane.clear();
+            plane.resize(n, 0.0);
+        }
+        out.l
+            .par_chunks_mut(CHUNK)
+            .zip(out.a.par_chunks_mut(CHUNK))
+            .zip(out.b.par_chunks_mut(CHUNK))
+            .zip(raster.data().par_chunks(4 * CHUNK))
+            .for_each(|(((l, a), b), rgba)| self.oklab_chunk(rgba, LabMut { l, a, b }));
+    }
+
+    /// [`ColorKernel::assign_chunk`] over every pixel of `lab`.
+    fn assign(
+        &self,
+        lab: &LabPlanes,
+        rgba: Option<&[u8]>,
+        centroids: &[[f32; 3]],
+        labels: &mut [u8],
+    ) {
+        let n = labels.len().min(lab.len());
+        labels[..n]
+            .par_chunks_mut(CHUNK)
+            .enumerate()
+            .for_each(|(k, labels)| {
+                let r = k * CHUNK..k * CHUNK + labels.len();
+                let view = LabRef {
+                    l: &lab.l[r.clone()],
+                    a: &lab.a[r.clone()],
+                    b: &lab.b[r.clone()],
+                };
+                let px = rgba.map(|p| &p[r.start * 4..r.end * 4]);
+                self.assign_chunk(view, px, centroids, labels);
+            });
+    }
 }
 
-fn scalar_oklab(data: &[u8], out: &mut LabPlanes, from: usize) {
+fn scalar_oklab(data: &[u8], out: &mut LabMut<'_>, from: usize) {
     for (i, p) in data.chunks_exact(4).enumerate().skip(from) {
         let [l, a, b] = oklab_of([p[0], p[1], p[2], p[3]]);
         out.l[i] = l;
@@ -141,14 +223,14 @@ fn scalar_oklab(data: &[u8], out: &mut LabPlanes, from: usize) {
 }
 
 fn scalar_assign(
-    lab: &LabPlanes,
-    alpha: Option<&[u8]>,
+    lab: LabRef<'_>,
+    rgba: Option<&[u8]>,
     centroids: &[[f32; 3]],
     labels: &mut [u8],
     from: usize,
 ) {
     for (i, label) in labels.iter_mut().enumerate().skip(from) {
-        *label = if alpha.is_some_and(|a| a[i * 4 + 3] < OPAQUE_ALPHA) {
+        *label = if rgba.is_some_and(|a| a[i * 4 + 3] < OPAQUE_ALPHA) {
             TRANSPARENT
         } else {
             nearest(lab.get(i), centroids) as u8
@@ -156,69 +238,60 @@ fn scalar_assign(
     }
 }
 
-fn resize(out: &mut LabPlanes, n: usize) {
-    for plane in [&mut out.l, &mut out.a, &mut out.b] {
-        plane.clear();
-        plane.resize(n, 0.0);
-    }
-}
-
 impl ColorKernel for ScalarPixels {
-    fn oklab(&self, raster: &RgbaRaster<'_>, out: &mut LabPlanes) {
-        resize(out, raster.len());
-        scalar_oklab(raster.data(), out, 0);
+    fn oklab_chunk(&self, rgba: &[u8], mut out: LabMut<'_>) {
+        scalar_oklab(rgba, &mut out, 0);
     }
-    fn assign(
+    fn assign_chunk(
         &self,
-        lab: &LabPlanes,
-        alpha: Option<&[u8]>,
+        lab: LabRef<'_>,
+        rgba: Option<&[u8]>,
         centroids: &[[f32; 3]],
         labels: &mut [u8],
     ) {
-        scalar_assign(lab, alpha, centroids, labels, 0);
+        scalar_assign(lab, rgba, centroids, labels, 0);
     }
 }
 
 impl ColorKernel for SimdPixels {
-    fn oklab(&self, raster: &RgbaRaster<'_>, out: &mut LabPlanes) {
-        resize(out, raster.len());
+    fn oklab_chunk(&self, rgba: &[u8], mut out: LabMut<'_>) {
         // Decode through the table into the planes first (scalar), then
         // the matrices and cube roots in SIMD, in place.
         let t = decode_table();
-        for (i, p) in raster.data().chunks_exact(4).enumerate() {
+        for (i, p) in rgba.chunks_exact(4).enumerate() {
             out.l[i] = t[p[0] as usize];
             out.a[i] = t[p[1] as usize];
             out.b[i] = t[p[2] as usize];
         }
-        let done = imp::oklab(self.level(), out);
-        scalar_oklab(raster.data(), out, done);
+        let done = imp::oklab(self.level(), &mut out);
+        scalar_oklab(rgba, &mut out, done);
     }
-    fn assign(
+    fn assign_chunk(
         &self,
-        lab: &LabPlanes,
-        alpha: Option<&[u8]>,
+        lab: LabRef<'_>,
+        rgba: Option<&[u8]>,
         centroids: &[[f32; 3]],
         labels: &mut [u8],
     ) {
         let done = imp::assign(self.level(), lab, centroids, labels);
-        if let Some(a) = alpha {
+        if let Some(a) = rgba {
             for (i, label) in labels[..done].iter_mut().enumerate() {
                 if a[i * 4 + 3] < OPAQUE_ALPHA {
                     *label = TRANSPARENT;
                 }
             }
         }
-        scalar_assign(lab, alpha, centroids, labels, done);
+        scalar_assign(lab, rgba, centroids, labels, done);
     }
 }
 
 #[cfg(not(any(target_arch = "x86", target_arch = "x86_64")))]
 mod imp {
     use super::*;
-    pub(super) fn oklab(_: SimdLevel, _: &mut LabPlanes) -> usize {
+    pub(super) fn oklab(_: SimdLevel, _: &mut LabMut<'_>) -> usize {
         unreachable!("SimdPixels cannot be built on this architecture")
     }
-    pub(super) fn assign(_: SimdLevel, _: &LabPlanes, _: &[[f32; 3]], _: &mut [u8]) -> usize {
+    pub(super) fn assign(_: SimdLevel, _: LabRef<'_>, _: &[[f32; 3]], _: &mut [u8]) -> usize {
         unreachable!("SimdPixels cannot be built on this architecture")
     }
 }
@@ -233,7 +306,7 @@ mod imp {
     use super::*;
 
     /// OKLab from linear planes, in place; returns the pixels done.
-    pub(super) fn oklab(level: SimdLevel, planes: &mut LabPlanes) -> usize {
+    pub(super) fn oklab(level: SimdLevel, planes: &mut LabMut<'_>) -> usize {
         match level {
             // SAFETY: `SimdPixels::new` checked AVX2.
             SimdLevel::Avx2Fma => unsafe { oklab_avx2(planes) },
@@ -246,7 +319,7 @@ mod imp {
     /// Nearest-centroid labels for whole groups; returns the pixels done.
     pub(super) fn assign(
         level: SimdLevel,
-        lab: &LabPlanes,
+        lab: LabRef<'_>,
         centroids: &[[f32; 3]],
         labels: &mut [u8],
     ) -> usize {
@@ -280,7 +353,7 @@ mod imp {
             }
 
             #[target_feature(enable = $feat)]
-            unsafe fn $oklab(p: &mut LabPlanes) -> usize {
+            unsafe fn $oklab(p: &mut LabMut<'_>) -> usize {
                 let groups = p.len() / $n;
                 let m1: [[$reg; 3]; 3] =
                     std::array::from_fn(|r| std::array::from_fn(|c| $set1(M1[r][c])));
@@ -323,7 +396,7 @@ mod imp {
             }
 
             #[target_feature(enable = $feat)]
-            unsafe fn $assign(lab: &LabPlanes, centroids: &[[f32; 3]], labels: &mut [u8]) -> usize {
+            unsafe fn $assign(lab: LabRef<'_>, centroids: &[[f32; 3]], labels: &mut [u8]) -> usize {
                 let groups = labels.len().min(lab.len()) / $n;
                 let cs: Vec<[$reg; 3]> = centroids
                     .iter()
