@@ -149,18 +149,19 @@ impl Rng {
     }
 }
 
-/// k-means with `k` centroids on `points` (k-means++ seeding, Lloyd).
+/// k-means with `k` centroids on the `sample` pixels (k-means++ seeding,
+/// Lloyd).
 fn kmeans(
-    points: &[[f32; 3]],
+    sample: &LabPlanes,
     k: usize,
     options: &ColorOptions,
     kernel: &dyn ColorKernel,
 ) -> Vec<[f32; 3]> {
+    let n = sample.len();
     let mut rng = Rng(options.seed | 1);
-    let mut centroids = vec![points[(rng.next() % points.len() as u64) as usize]];
-    let mut d2: Vec<f64> = points
-        .iter()
-        .map(|&p| f64::from(distance2(p, centroids[0])))
+    let mut centroids = vec![sample.get((rng.next() % n as u64) as usize)];
+    let mut d2: Vec<f64> = (0..n)
+        .map(|i| f64::from(distance2(sample.get(i), centroids[0])))
         .collect();
     while centroids.len() < k {
         let total: f64 = d2.iter().sum();
@@ -168,7 +169,7 @@ fn kmeans(
             break; // fewer distinct colours than k
         }
         let mut target = rng.unit() * total;
-        let mut pick = points.len() - 1;
+        let mut pick = n - 1;
         for (i, &d) in d2.iter().enumerate() {
             target -= d;
             if target <= 0.0 && d > 0.0 {
@@ -176,25 +177,20 @@ fn kmeans(
                 break;
             }
         }
-        let c = points[pick];
+        let c = sample.get(pick);
         centroids.push(c);
-        for (d, &p) in d2.iter_mut().zip(points) {
-            *d = d.min(f64::from(distance2(p, c)));
+        for (i, d) in d2.iter_mut().enumerate() {
+            *d = d.min(f64::from(distance2(sample.get(i), c)));
         }
     }
-    let planes = LabPlanes {
-        l: points.iter().map(|p| p[0]).collect(),
-        a: points.iter().map(|p| p[1]).collect(),
-        b: points.iter().map(|p| p[2]).collect(),
-    };
-    let mut labels = vec![0u8; points.len()];
+    let mut labels = vec![0u8; n];
     for _ in 0..options.iterations {
-        kernel.assign(&planes, None, &centroids, &mut labels);
+        kernel.assign(sample, None, &centroids, &mut labels);
         let mut sums = vec![[0.0f64; 4]; centroids.len()];
-        for (&l, p) in labels.iter().zip(points) {
+        for (i, &l) in labels.iter().enumerate() {
             let s = &mut sums[usize::from(l)];
-            for c in 0..3 {
-                s[c] += f64::from(p[c]);
+            for (acc, v) in s.iter_mut().zip(sample.get(i)) {
+                *acc += f64::from(v);
             }
             s[3] += 1.0;
         }
@@ -239,19 +235,19 @@ pub fn quantize(
         });
     }
     let step = opaque.len().div_ceil(options.sample);
-    let sample: Vec<[f32; 3]> = opaque.iter().step_by(step).map(|&i| lab.get(i)).collect();
+    let picked = || opaque.iter().step_by(step);
+    let sample = LabPlanes {
+        l: picked().map(|&i| lab.l[i]).collect(),
+        a: picked().map(|&i| lab.a[i]).collect(),
+        b: picked().map(|&i| lab.b[i]).collect(),
+    };
     let sample_error = |centroids: &[[f32; 3]]| {
-        let planes = LabPlanes {
-            l: sample.iter().map(|p| p[0]).collect(),
-            a: sample.iter().map(|p| p[1]).collect(),
-            b: sample.iter().map(|p| p[2]).collect(),
-        };
         let mut labels = vec![0u8; sample.len()];
-        kernel.assign(&planes, None, centroids, &mut labels);
-        sample
+        kernel.assign(&sample, None, centroids, &mut labels);
+        labels
             .iter()
-            .zip(&labels)
-            .map(|(&p, &l)| f64::from(distance2(p, centroids[usize::from(l)])).sqrt())
+            .enumerate()
+            .map(|(i, &l)| f64::from(distance2(sample.get(i), centroids[usize::from(l)])).sqrt())
             .sum::<f64>()
             / sample.len() as f64
     };
@@ -271,28 +267,36 @@ pub fn quantize(
     let mut labels = vec![0u8; n];
     kernel.assign(&lab, Some(data), &centroids, &mut labels);
     // Palette colours: mean sRGB of their pixels.
-    let mut sums = vec![[0u64; 4]; centroids.len()];
-    for (i, &l) in labels.iter().enumerate() {
-        if l != TRANSPARENT {
-            let s = &mut sums[usize::from(l)];
-            for c in 0..3 {
-                s[c] += u64::from(data[i * 4 + c]);
-            }
-            s[3] += 1;
-        }
-    }
-    let palette = sums
-        .iter()
-        .map(|s| {
-            let mean = |c: usize| (s[c] as f64 / s[3].max(1) as f64).round() as u8;
-            Color::rgb(mean(0), mean(1), mean(2))
-        })
-        .collect();
+    let palette = mean_colors(data, centroids.len(), |i| {
+        (labels[i] != TRANSPARENT).then_some(usize::from(labels[i]))
+    });
     Ok(Quantized {
         palette,
         labels,
         centroids,
     })
+}
+
+/// Mean sRGB (rounded half up) of the pixels of each of `count` groups;
+/// `group_of(i)` names pixel `i`'s group, if it has one. Empty groups are
+/// black.
+fn mean_colors(rgba: &[u8], count: usize, group_of: impl Fn(usize) -> Option<usize>) -> Vec<Color> {
+    let mut sums = vec![[0u64; 4]; count];
+    for (i, p) in rgba.chunks_exact(4).enumerate() {
+        if let Some(g) = group_of(i) {
+            let s = &mut sums[g];
+            for (acc, &v) in s.iter_mut().zip(&p[..3]) {
+                *acc += u64::from(v);
+            }
+            s[3] += 1;
+        }
+    }
+    sums.iter()
+        .map(|s| {
+            let m = |c: usize| ((s[c] + s[3] / 2) / s[3].max(1)) as u8;
+            Color::rgb(m(0), m(1), m(2))
+        })
+        .collect()
 }
 
 /// Regions: one id per pixel (`NONE` for transparent), and each region's
@@ -488,23 +492,10 @@ pub fn vectorize_quantized(
     let count = regions.color.len();
     // Each region is painted in the mean colour of its pixels: merged
     // speckles pull it towards what the eye sees there.
-    let mut sums = vec![[0u64; 4]; count];
-    for (i, &r) in regions.id.iter().enumerate() {
-        if r != NONE {
-            let s = &mut sums[r as usize];
-            for (acc, &v) in s.iter_mut().zip(&raster.data()[i * 4..i * 4 + 3]) {
-                *acc += u64::from(v);
-            }
-            s[3] += 1;
-        }
-    }
-    let mean: Vec<Color> = sums
-        .iter()
-        .map(|s| {
-            let m = |c: usize| ((s[c] + s[3] / 2) / s[3].max(1)) as u8;
-            Color::rgb(m(0), m(1), m(2))
-        })
-        .collect();
+    let mean = mean_colors(raster.data(), count, |i| {
+        let r = regions.id[i];
+        (r != NONE).then_some(r as usize)
+    });
     // Bounding boxes.
     let mut bbox = vec![(usize::MAX, usize::MAX, 0usize, 0usize); count];
     for (i, &r) in regions.id.iter().enumerate() {
