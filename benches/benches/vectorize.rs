@@ -8,7 +8,11 @@
 //!   in a one-thread rayon pool): binary (threshold 128) against VTracer
 //!   1.0.0-alpha.4 and 0.6.5 binary modes, colour against their defaults,
 //!   on the shared photo `astronaut.png` (when present) and synthetic art;
-//! - vivace colour on every core, for scaling.
+//! - vivace colour on every core, for scaling;
+//! - the GPU pixel kernels (luma histogram, 16-colour assignment, transfers
+//!   included) against the best CPU kernel on every core, on the photo
+//!   tiled to 2048×2048 (4 MP) — where a GPU adapter exists (lavapipe here,
+//!   which is a CPU: correctness, not speed).
 //!
 //! `cargo bench -p vivace-benches --bench vectorize`
 
@@ -24,8 +28,9 @@ use vivace_benches::vectorize::{
     Rgba, shared_images, synthetic_image, vivace_tracers, vtracer_1, vtracer_06,
 };
 use vivace_vectorize::RgbaRaster;
+use vivace_vectorize::gpu::GpuPixels;
 use vivace_vectorize::oklab::LabPlanes;
-use vivace_vectorize::pixels::available_pixel_kernels;
+use vivace_vectorize::pixels::{PixelKernel, available_pixel_kernels, best_cpu_kernel};
 use vivace_vectorize::tracer::Tracer;
 
 fn short_group<'c>(c: &'c mut Criterion, name: &str) -> BenchmarkGroup<'c, WallTime> {
@@ -81,6 +86,57 @@ fn pixel_stages(c: &mut Criterion) {
     group.finish();
 }
 
+fn gpu_pixel_stages(c: &mut Criterion) {
+    let gpu = match GpuPixels::shared() {
+        Ok(gpu) => gpu.with_min_pixels(0),
+        Err(e) => {
+            eprintln!("vectorize/pixels_gpu skipped: {e}");
+            return;
+        }
+    };
+    let (_, img) = photo();
+    let side = 2048;
+    let rgba: Vec<u8> = (0..side * side)
+        .flat_map(|i| {
+            let (x, y) = (i % side % img.0, i / side % img.1);
+            let p = (y * img.0 + x) * 4;
+            [img.2[p], img.2[p + 1], img.2[p + 2], img.2[p + 3]]
+        })
+        .collect();
+    let raster = RgbaRaster::new(side, side, &rgba).expect("valid image");
+    let centroids: Vec<[f32; 3]> = (0..16)
+        .map(|k| {
+            let t = k as f32 / 15.0;
+            [t, 0.2 * t - 0.1, 0.1 - 0.2 * t]
+        })
+        .collect();
+    let cpu = best_cpu_kernel();
+    let mut lab = LabPlanes::default();
+    cpu.oklab(&raster, &mut lab).expect("oklab");
+    let mut group = short_group(c, "vectorize/pixels_gpu");
+    group.throughput(Throughput::Elements(raster.len() as u64));
+    let kernels: [(&str, &dyn PixelKernel); 2] = [("cpu all cores", cpu.as_ref()), ("gpu", &gpu)];
+    for (name, kernel) in kernels {
+        let name = format!("{name}: {}", kernel.name());
+        group.bench_function(BenchmarkId::new("luma_histogram", &name), |b| {
+            b.iter(|| {
+                kernel
+                    .luma_histogram(black_box(&raster))
+                    .expect("histogram")
+            })
+        });
+        let mut labels = vec![0u8; raster.len()];
+        group.bench_function(BenchmarkId::new("assign16", &name), |b| {
+            b.iter(|| {
+                kernel
+                    .assign(black_box(&lab), Some(&rgba), &centroids, &mut labels)
+                    .expect("assign")
+            })
+        });
+    }
+    group.finish();
+}
+
 fn tracings(c: &mut Criterion) {
     let one = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
@@ -130,5 +186,5 @@ fn tracings(c: &mut Criterion) {
     group.finish();
 }
 
-criterion::criterion_group!(benches, pixel_stages, tracings);
+criterion::criterion_group!(benches, pixel_stages, gpu_pixel_stages, tracings);
 criterion::criterion_main!(benches);

@@ -158,7 +158,8 @@ impl GpuContext {
     /// try), `WGPU_ADAPTER_NAME` (a substring of the adapter name; no match
     /// is an error that lists the adapters found) and `WGPU_POWER_PREF`.
     /// Requests the default limits raised to what the adapter allows for
-    /// buffer size and storage binding size.
+    /// buffer size and storage binding size, and to 8 storage buffers per
+    /// shader stage where the adapter has them.
     pub async fn new_async(options: GpuOptions) -> Result<Self> {
         let instance =
             wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
@@ -170,6 +171,12 @@ impl GpuContext {
         limits.max_storage_buffer_binding_size = adapter_limits.max_storage_buffer_binding_size;
         limits.max_compute_workgroups_per_dimension =
             adapter_limits.max_compute_workgroups_per_dimension;
+        // WebGPU's default of 8 storage buffers per stage where the adapter
+        // has them (the downlevel default is 4).
+        limits.max_storage_buffers_per_shader_stage = adapter_limits
+            .max_storage_buffers_per_shader_stage
+            .min(8)
+            .max(limits.max_storage_buffers_per_shader_stage);
 
         let mut features = wgpu::Features::empty();
         if options.timestamps && adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY) {

@@ -156,7 +156,7 @@ fn kmeans(
     k: usize,
     options: &ColorOptions,
     kernel: &dyn ColorKernel,
-) -> Vec<[f32; 3]> {
+) -> Result<Vec<[f32; 3]>, Error> {
     let n = sample.len();
     let mut rng = Rng(options.seed | 1);
     let mut centroids = vec![sample.get((rng.next() % n as u64) as usize)];
@@ -185,7 +185,7 @@ fn kmeans(
     }
     let mut labels = vec![0u8; n];
     for _ in 0..options.iterations {
-        kernel.assign(sample, None, &centroids, &mut labels);
+        kernel.assign(sample, None, &centroids, &mut labels)?;
         let mut sums = vec![[0.0f64; 4]; centroids.len()];
         for (i, &l) in labels.iter().enumerate() {
             let s = &mut sums[usize::from(l)];
@@ -210,7 +210,7 @@ fn kmeans(
             break;
         }
     }
-    centroids
+    Ok(centroids)
 }
 
 /// Quantises `raster` to a palette (see the module docs).
@@ -223,7 +223,7 @@ pub fn quantize(
     let n = raster.len();
     let data = raster.data();
     let mut lab = LabPlanes::default();
-    kernel.oklab(raster, &mut lab);
+    kernel.oklab(raster, &mut lab)?;
     let opaque: Vec<usize> = (0..n)
         .filter(|&i| data[i * 4 + 3] >= OPAQUE_ALPHA)
         .collect();
@@ -243,21 +243,25 @@ pub fn quantize(
     };
     let sample_error = |centroids: &[[f32; 3]]| {
         let mut labels = vec![0u8; sample.len()];
-        kernel.assign(&sample, None, centroids, &mut labels);
-        labels
-            .iter()
-            .enumerate()
-            .map(|(i, &l)| f64::from(distance2(sample.get(i), centroids[usize::from(l)])).sqrt())
-            .sum::<f64>()
-            / sample.len() as f64
+        kernel.assign(&sample, None, centroids, &mut labels)?;
+        Ok::<f64, Error>(
+            labels
+                .iter()
+                .enumerate()
+                .map(|(i, &l)| {
+                    f64::from(distance2(sample.get(i), centroids[usize::from(l)])).sqrt()
+                })
+                .sum::<f64>()
+                / sample.len() as f64,
+        )
     };
     let centroids = match options.colors {
-        Some(k) => kmeans(&sample, k, options, kernel),
+        Some(k) => kmeans(&sample, k, options, kernel)?,
         None => {
             let mut k = 2.min(options.max_colors);
             loop {
-                let c = kmeans(&sample, k, options, kernel);
-                if k >= options.max_colors || sample_error(&c) < options.auto_error {
+                let c = kmeans(&sample, k, options, kernel)?;
+                if k >= options.max_colors || sample_error(&c)? < options.auto_error {
                     break c;
                 }
                 k = (k * 2).min(options.max_colors);
@@ -265,7 +269,7 @@ pub fn quantize(
         }
     };
     let mut labels = vec![0u8; n];
-    kernel.assign(&lab, Some(data), &centroids, &mut labels);
+    kernel.assign(&lab, Some(data), &centroids, &mut labels)?;
     // Palette colours: mean sRGB of their pixels.
     let palette = mean_colors(data, centroids.len(), |i| {
         (labels[i] != TRANSPARENT).then_some(usize::from(labels[i]))

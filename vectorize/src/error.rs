@@ -58,6 +58,9 @@ pub enum Error {
     /// An SVG could not be parsed or rendered.
     #[error("SVG: {0}")]
     Svg(String),
+    /// The GPU pixel kernel failed (device lost, out of memory, …).
+    #[error("GPU pixel kernel: {0}")]
+    Gpu(String),
     /// No pixel-kernel backend could be selected.
     #[error(transparent)]
     Backend(#[from] vivace_backend::SelectError),

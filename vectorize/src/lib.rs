@@ -52,6 +52,8 @@ pub mod centerline;
 pub mod color;
 pub mod error;
 pub mod fit;
+#[cfg(feature = "gpu")]
+pub mod gpu;
 pub mod oklab;
 pub mod pixels;
 #[cfg(feature = "quality")]

@@ -17,6 +17,7 @@ use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
+use crate::error::Error;
 use crate::pixels::{OPAQUE_ALPHA, ScalarPixels, SimdPixels};
 use crate::raster::RgbaRaster;
 use vivace_backend::SimdLevel;
@@ -174,7 +175,7 @@ pub trait ColorKernel: Send + Sync {
     );
 
     /// OKLab of every pixel of `raster` into `out` (resized).
-    fn oklab(&self, raster: &RgbaRaster<'_>, out: &mut LabPlanes) {
+    fn oklab(&self, raster: &RgbaRaster<'_>, out: &mut LabPlanes) -> Result<(), Error> {
         let n = raster.len();
         for plane in [&mut out.l, &mut out.a, &mut out.b] {
             plane.clear();
@@ -186,16 +187,18 @@ pub trait ColorKernel: Send + Sync {
             .zip(out.b.par_chunks_mut(CHUNK))
             .zip(raster.data().par_chunks(4 * CHUNK))
             .for_each(|(((l, a), b), rgba)| self.oklab_chunk(rgba, LabMut { l, a, b }));
+        Ok(())
     }
 
-    /// [`ColorKernel::assign_chunk`] over every pixel of `lab`.
+    /// [`ColorKernel::assign_chunk`] over every pixel of `lab` (as many as
+    /// `labels` holds).
     fn assign(
         &self,
         lab: &LabPlanes,
         rgba: Option<&[u8]>,
         centroids: &[[f32; 3]],
         labels: &mut [u8],
-    ) {
+    ) -> Result<(), Error> {
         let n = labels.len().min(lab.len());
         labels[..n]
             .par_chunks_mut(CHUNK)
@@ -210,6 +213,7 @@ pub trait ColorKernel: Send + Sync {
                 let px = rgba.map(|p| &p[r.start * 4..r.end * 4]);
                 self.assign_chunk(view, px, centroids, labels);
             });
+        Ok(())
     }
 }
 

@@ -13,8 +13,10 @@ use vivace_backend::{
     select,
 };
 
+use crate::error::Error;
 use crate::oklab::ColorKernel;
 use crate::raster::RgbaRaster;
+use crate::threshold::histogram;
 
 /// Alpha at or above which a pixel is opaque.
 pub const OPAQUE_ALPHA: u8 = 128;
@@ -30,12 +32,26 @@ pub fn luma_of(p: [u8; 4]) -> u8 {
 
 /// Converts and thresholds pixels; one implementation per backend. The
 /// colour stages ([`ColorKernel`]: OKLab, k-means assignment) come with it.
+///
+/// The CPU kernels cannot fail; the GPU kernel returns [`Error::Gpu`] when
+/// the device does.
 pub trait PixelKernel: Backend + ColorKernel + Send + Sync {
     /// Luma of every pixel of `raster` into `luma` (resized).
-    fn luma(&self, raster: &RgbaRaster<'_>, luma: &mut Vec<u8>);
+    fn luma(&self, raster: &RgbaRaster<'_>, luma: &mut Vec<u8>) -> Result<(), Error>;
     /// `ink[i] = 1` where pixel `i` is opaque and its luma is below
     /// `threshold`, else 0 (`ink` resized).
-    fn threshold(&self, raster: &RgbaRaster<'_>, threshold: u8, ink: &mut Vec<u8>);
+    fn threshold(
+        &self,
+        raster: &RgbaRaster<'_>,
+        threshold: u8,
+        ink: &mut Vec<u8>,
+    ) -> Result<(), Error>;
+    /// Histogram of the luma of the opaque pixels (Otsu's input).
+    fn luma_histogram(&self, raster: &RgbaRaster<'_>) -> Result<[u64; 256], Error> {
+        let mut luma = Vec::new();
+        self.luma(raster, &mut luma)?;
+        Ok(histogram(&luma, raster))
+    }
 }
 
 /// The scalar reference.
@@ -52,7 +68,7 @@ impl Backend for ScalarPixels {
 }
 
 impl PixelKernel for ScalarPixels {
-    fn luma(&self, raster: &RgbaRaster<'_>, luma: &mut Vec<u8>) {
+    fn luma(&self, raster: &RgbaRaster<'_>, luma: &mut Vec<u8>) -> Result<(), Error> {
         luma.clear();
         luma.extend(
             raster
@@ -60,12 +76,19 @@ impl PixelKernel for ScalarPixels {
                 .chunks_exact(4)
                 .map(|p| luma_of([p[0], p[1], p[2], p[3]])),
         );
+        Ok(())
     }
-    fn threshold(&self, raster: &RgbaRaster<'_>, threshold: u8, ink: &mut Vec<u8>) {
+    fn threshold(
+        &self,
+        raster: &RgbaRaster<'_>,
+        threshold: u8,
+        ink: &mut Vec<u8>,
+    ) -> Result<(), Error> {
         ink.clear();
         ink.extend(raster.data().chunks_exact(4).map(|p| {
             u8::from(p[3] >= OPAQUE_ALPHA && luma_of([p[0], p[1], p[2], p[3]]) < threshold)
         }));
+        Ok(())
     }
 }
 
@@ -108,7 +131,7 @@ impl Backend for SimdPixels {
 }
 
 impl PixelKernel for SimdPixels {
-    fn luma(&self, raster: &RgbaRaster<'_>, luma: &mut Vec<u8>) {
+    fn luma(&self, raster: &RgbaRaster<'_>, luma: &mut Vec<u8>) -> Result<(), Error> {
         luma.clear();
         luma.resize(raster.len(), 0);
         let done = imp::run(self.level, raster.data(), None, luma);
@@ -118,8 +141,14 @@ impl PixelKernel for SimdPixels {
         {
             *o = luma_of([p[0], p[1], p[2], p[3]]);
         }
+        Ok(())
     }
-    fn threshold(&self, raster: &RgbaRaster<'_>, threshold: u8, ink: &mut Vec<u8>) {
+    fn threshold(
+        &self,
+        raster: &RgbaRaster<'_>,
+        threshold: u8,
+        ink: &mut Vec<u8>,
+    ) -> Result<(), Error> {
         ink.clear();
         ink.resize(raster.len(), 0);
         let done = imp::run(self.level, raster.data(), Some(threshold), ink);
@@ -129,6 +158,7 @@ impl PixelKernel for SimdPixels {
         {
             *o = u8::from(p[3] >= OPAQUE_ALPHA && luma_of([p[0], p[1], p[2], p[3]]) < threshold);
         }
+        Ok(())
     }
 }
 
@@ -249,18 +279,19 @@ mod imp {
     );
 }
 
-/// The chain GPU (none yet) → AVX2 → SSE4.1 → scalar, resolved against
-/// `preference`.
-pub fn select_pixel_kernel(
-    preference: Preference,
-) -> Result<Selection<Box<dyn PixelKernel>>, SelectError> {
-    let mut chain: Vec<Candidate<'_, Box<dyn PixelKernel>>> =
-        vec![Candidate::new(BackendKind::Gpu, || {
-            Err(Unavailable::new(
-                BackendKind::Gpu,
-                "vivace-vectorize has no GPU pixel kernels yet",
-            ))
-        })];
+/// The best CPU kernel here: the widest SIMD level, else scalar.
+pub fn best_cpu_kernel() -> Box<dyn PixelKernel> {
+    LEVELS
+        .into_iter()
+        .find_map(|l| SimdPixels::new(l).ok())
+        .map_or_else(
+            || Box::new(ScalarPixels) as Box<dyn PixelKernel>,
+            |k| Box::new(k) as Box<dyn PixelKernel>,
+        )
+}
+
+/// The CPU part of the chain: AVX2 → SSE4.1 → scalar.
+fn cpu_chain<'a>(chain: &mut Vec<Candidate<'a, Box<dyn PixelKernel>>>) {
     for level in LEVELS {
         chain.push(Candidate::new(BackendKind::Simd(level), move || {
             SimdPixels::new(level).map(|k| Box::new(k) as Box<dyn PixelKernel>)
@@ -269,7 +300,80 @@ pub fn select_pixel_kernel(
     chain.push(Candidate::new(BackendKind::Scalar, || {
         Ok(Box::new(ScalarPixels) as Box<dyn PixelKernel>)
     }));
+}
+
+/// The chain GPU → AVX2 → SSE4.1 → scalar, resolved against `preference`.
+///
+/// `Auto` passes over the GPU: whether it pays depends on the machine and
+/// the image size, which only a measurement can tell — use
+/// [`calibrate_pixel_kernel`] for that. A forced `gpu` preference gets
+/// [`GpuPixels`](crate::gpu::GpuPixels) (feature `gpu`) from
+/// [`DEFAULT_GPU_MIN_PIXELS`](crate::gpu::DEFAULT_GPU_MIN_PIXELS).
+pub fn select_pixel_kernel(
+    preference: Preference,
+) -> Result<Selection<Box<dyn PixelKernel>>, SelectError> {
+    let mut chain: Vec<Candidate<'_, Box<dyn PixelKernel>>> =
+        vec![Candidate::new(BackendKind::Gpu, move || {
+            if !preference.is_forced() {
+                return Err(Unavailable::new(
+                    BackendKind::Gpu,
+                    "auto uses the GPU only after calibrate_pixel_kernel measured it faster",
+                ));
+            }
+            gpu_candidate(None)
+        })];
+    cpu_chain(&mut chain);
     select(preference, chain)
+}
+
+/// Like [`select_pixel_kernel`], but under `Auto` (or a forced `gpu`)
+/// first measures where the GPU overtakes the best CPU kernel on this
+/// machine, for images up to `max_pixels`
+/// ([`GpuPixels::measure_crossover`](crate::gpu::GpuPixels::measure_crossover),
+/// a fraction of a second to a few seconds), and takes the GPU with that
+/// crossover if it ever wins. The measurement is in
+/// [`Selection::skipped`] when the GPU lost.
+pub fn calibrate_pixel_kernel(
+    preference: Preference,
+    max_pixels: usize,
+) -> Result<Selection<Box<dyn PixelKernel>>, SelectError> {
+    let mut chain: Vec<Candidate<'_, Box<dyn PixelKernel>>> =
+        vec![Candidate::new(BackendKind::Gpu, move || {
+            gpu_candidate(Some((preference, max_pixels)))
+        })];
+    cpu_chain(&mut chain);
+    select(preference, chain)
+}
+
+/// The GPU kernel; with `calibrate`, only where it measured faster (or is
+/// forced).
+#[cfg(feature = "gpu")]
+fn gpu_candidate(
+    calibrate: Option<(Preference, usize)>,
+) -> Result<Box<dyn PixelKernel>, Unavailable> {
+    let gpu = crate::gpu::GpuPixels::shared()?;
+    let Some((preference, max_pixels)) = calibrate else {
+        return Ok(Box::new(gpu));
+    };
+    let crossover = gpu
+        .measure_crossover(max_pixels)
+        .map_err(|e| Unavailable::new(BackendKind::Gpu, e.to_string()))?;
+    match crossover.min_pixels {
+        Some(n) => Ok(Box::new(gpu.with_min_pixels(n))),
+        None if preference.is_forced() => Ok(Box::new(gpu)),
+        None => Err(Unavailable::new(
+            BackendKind::Gpu,
+            format!("measured slower than the CPU: {crossover}"),
+        )),
+    }
+}
+
+#[cfg(not(feature = "gpu"))]
+fn gpu_candidate(_: Option<(Preference, usize)>) -> Result<Box<dyn PixelKernel>, Unavailable> {
+    Err(Unavailable::new(
+        BackendKind::Gpu,
+        "vivace-vectorize was built without its `gpu` feature",
+    ))
 }
 
 /// Every pixel kernel this CPU can run, scalar first.

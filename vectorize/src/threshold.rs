@@ -168,16 +168,14 @@ pub fn binarize(
     let (w, h) = (raster.width(), raster.height());
     let mut ink = Vec::new();
     match threshold {
-        Threshold::Fixed(t) => kernel.threshold(raster, t, &mut ink),
+        Threshold::Fixed(t) => kernel.threshold(raster, t, &mut ink)?,
         Threshold::Otsu => {
-            let mut luma = Vec::new();
-            kernel.luma(raster, &mut luma);
-            let t = otsu(&histogram(&luma, raster));
-            kernel.threshold(raster, t, &mut ink);
+            let t = otsu(&kernel.luma_histogram(raster)?);
+            kernel.threshold(raster, t, &mut ink)?;
         }
         Threshold::BradleyRoth { window, t } => {
             let mut luma = Vec::new();
-            kernel.luma(raster, &mut luma);
+            kernel.luma(raster, &mut luma)?;
             let integral = Integral::new(&luma, w, h);
             ink = local(raster, &luma, window, |x, y, l, half| {
                 let (count, sum, _) = integral.window(x, y, half);
@@ -187,7 +185,7 @@ pub fn binarize(
         }
         Threshold::Sauvola { window, k, r } => {
             let mut luma = Vec::new();
-            kernel.luma(raster, &mut luma);
+            kernel.luma(raster, &mut luma)?;
             let integral = Integral::new(&luma, w, h);
             ink = local(raster, &luma, window, |x, y, l, half| {
                 let (count, sum, sum_sq) = integral.window(x, y, half);

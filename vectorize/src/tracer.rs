@@ -1,13 +1,13 @@
 //! One entry point for every mode: options validated once, a pixel backend
 //! chosen once, then any number of images traced.
 
-use vivace_backend::{Preference, Selection};
+use vivace_backend::{Backend, Preference, Selection};
 
 use crate::binary::{BinaryOptions, trace_binary};
 use crate::centerline::{CenterlineOptions, trace_centerline};
 use crate::color::{ColorOptions, trace_color};
 use crate::error::Error;
-use crate::pixels::{PixelKernel, select_pixel_kernel};
+use crate::pixels::{PixelKernel, calibrate_pixel_kernel, select_pixel_kernel};
 use crate::raster::{DEFAULT_PIXEL_LIMIT, RgbaRaster};
 use crate::vector::{SvgOptions, Vector};
 
@@ -96,6 +96,36 @@ impl Tracer {
         // The SVG options are checked by writing an empty document.
         Vector::default().to_svg(&config.svg)?;
         let kernel = select_pixel_kernel(preference)?;
+        Ok(Tracer { config, kernel })
+    }
+
+    /// Like [`Tracer::new`], but measures where the GPU overtakes the CPU
+    /// on this machine for images up to `max_pixels` and uses it from there
+    /// ([`calibrate_pixel_kernel`]); worth it for batches of large images.
+    pub fn calibrated(
+        config: TracerConfig,
+        preference: Preference,
+        max_pixels: usize,
+    ) -> Result<Self, Error> {
+        config.mode.validate()?;
+        Vector::default().to_svg(&config.svg)?;
+        let kernel = calibrate_pixel_kernel(preference, max_pixels)?;
+        Ok(Tracer { config, kernel })
+    }
+
+    /// Validates `config` and traces with `kernel` (e.g. a
+    /// [`GpuPixels`](crate::gpu::GpuPixels) with a crossover of your
+    /// choosing).
+    pub fn with_kernel(config: TracerConfig, kernel: Box<dyn PixelKernel>) -> Result<Self, Error> {
+        config.mode.validate()?;
+        Vector::default().to_svg(&config.svg)?;
+        let kind = kernel.kind();
+        let kernel = Selection {
+            backend: kernel,
+            kind,
+            preference: Preference::Auto,
+            skipped: Vec::new(),
+        };
         Ok(Tracer { config, kernel })
     }
 

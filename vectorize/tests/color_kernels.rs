@@ -44,12 +44,12 @@ proptest! {
         let raster = RgbaRaster::new(w, h, &px).unwrap();
         let mut want = LabPlanes::default();
         use vivace_vectorize::oklab::ColorKernel;
-        ScalarPixels.oklab(&raster, &mut want);
+        ScalarPixels.oklab(&raster, &mut want).unwrap();
         let mut want_labels = vec![0u8; w * h];
-        ScalarPixels.assign(&want, Some(&px), &centroids, &mut want_labels);
+        ScalarPixels.assign(&want, Some(&px), &centroids, &mut want_labels).unwrap();
         for k in available_pixel_kernels() {
             let mut got = LabPlanes::default();
-            k.oklab(&raster, &mut got);
+            k.oklab(&raster, &mut got).unwrap();
             for plane in 0..3 {
                 let (g, x) = match plane {
                     0 => (&got.l, &want.l),
@@ -59,7 +59,7 @@ proptest! {
                 prop_assert!(g.iter().zip(x).all(|(a, b)| a.to_bits() == b.to_bits()), "{} plane {plane}", k.name());
             }
             let mut labels = vec![0u8; w * h];
-            k.assign(&got, Some(&px), &centroids, &mut labels);
+            k.assign(&got, Some(&px), &centroids, &mut labels).unwrap();
             prop_assert_eq!(&labels, &want_labels, "{}", k.name());
         }
         for p in px.chunks_exact(4) {

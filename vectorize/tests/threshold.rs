@@ -31,12 +31,12 @@ proptest! {
         let raster = RgbaRaster::new(w, h, &data).unwrap();
         let (mut want_l, mut want_i) = (Vec::new(), Vec::new());
         use vivace_vectorize::pixels::PixelKernel;
-        ScalarPixels.luma(&raster, &mut want_l);
-        ScalarPixels.threshold(&raster, t, &mut want_i);
+        ScalarPixels.luma(&raster, &mut want_l).unwrap();
+        ScalarPixels.threshold(&raster, t, &mut want_i).unwrap();
         for k in available_pixel_kernels() {
             let (mut l, mut i) = (Vec::new(), Vec::new());
-            k.luma(&raster, &mut l);
-            k.threshold(&raster, t, &mut i);
+            k.luma(&raster, &mut l).unwrap();
+            k.threshold(&raster, t, &mut i).unwrap();
             prop_assert_eq!(&l, &want_l, "{}", k.name());
             prop_assert_eq!(&i, &want_i, "{}", k.name());
         }
@@ -73,7 +73,7 @@ fn otsu_is_the_brute_force_optimum() {
         let raster = RgbaRaster::new(31, 17, &data).unwrap();
         let mut luma = Vec::new();
         use vivace_vectorize::pixels::PixelKernel;
-        ScalarPixels.luma(&raster, &mut luma);
+        ScalarPixels.luma(&raster, &mut luma).unwrap();
         let opaque: Vec<u8> = luma
             .iter()
             .zip(data.chunks_exact(4))
@@ -271,10 +271,23 @@ fn selection_honours_the_preference() {
         select_pixel_kernel(Preference::Scalar).unwrap().kind,
         BackendKind::Scalar
     );
-    assert!(select_pixel_kernel(Preference::Gpu).is_err());
-    assert_ne!(
-        select_pixel_kernel(Preference::Auto).unwrap().kind,
-        BackendKind::Gpu
+    // Forced GPU: the GPU kernel where the build and the machine have one.
+    match select_pixel_kernel(Preference::Gpu) {
+        Ok(s) => assert_eq!(s.kind, BackendKind::Gpu),
+        Err(e) => assert!(
+            !cfg!(feature = "gpu") || !vivace_gpu_compute::gpu_required(),
+            "VIVACE_REQUIRE_GPU=1 but: {e}"
+        ),
+    }
+    // Auto never takes the GPU without calibration, and says why.
+    let auto = select_pixel_kernel(Preference::Auto).unwrap();
+    assert_ne!(auto.kind, BackendKind::Gpu);
+    assert!(
+        auto.skipped[0]
+            .to_string()
+            .contains("calibrate_pixel_kernel"),
+        "{}",
+        auto.skipped[0]
     );
 }
 

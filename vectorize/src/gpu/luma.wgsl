@@ -1,0 +1,70 @@
+// Luma (composited over white) and ink for the binary mode, four pixels per
+// invocation packed into one output word, in exactly the 8-bit integer
+// arithmetic of the CPU kernels (so every backend gives the same bytes).
+
+struct Params {
+    len: u32,       // pixels
+    threshold: u32, // ink below this luma (`threshold` entry only)
+    _pad0: u32,
+    _pad1: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> pixels: array<u32>; // RGBA8, little-endian
+@group(0) @binding(2) var<storage, read_write> out: array<u32>; // bytes, packed
+
+fn luma_of(p: u32) -> u32 {
+    let r = p & 0xffu;
+    let g = (p >> 8u) & 0xffu;
+    let b = (p >> 16u) & 0xffu;
+    let a = p >> 24u;
+    let y = (77u * r + 150u * g + 29u * b + 128u) >> 8u;
+    let x = y * a + 255u * (255u - a) + 127u;
+    return (x + 1u + (x >> 8u)) >> 8u;
+}
+
+fn word_index(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
+    return (wid.y * nwg.x + wid.x) * 256u + lid;
+}
+
+@compute @workgroup_size(256)
+fn luma(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let w = word_index(wid, nwg, lid);
+    let first = w * 4u;
+    if first >= params.len {
+        return;
+    }
+    var word = 0u;
+    for (var k = 0u; k < 4u; k++) {
+        if first + k < params.len {
+            word |= luma_of(pixels[first + k]) << (8u * k);
+        }
+    }
+    out[w] = word;
+}
+
+@compute @workgroup_size(256)
+fn threshold(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let w = word_index(wid, nwg, lid);
+    let first = w * 4u;
+    if first >= params.len {
+        return;
+    }
+    var word = 0u;
+    for (var k = 0u; k < 4u; k++) {
+        if first + k < params.len {
+            let p = pixels[first + k];
+            let ink = (p >> 24u) >= 128u && luma_of(p) < params.threshold;
+            word |= select(0u, 1u, ink) << (8u * k);
+        }
+    }
+    out[w] = word;
+}
