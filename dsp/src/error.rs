@@ -41,6 +41,9 @@ pub enum Error {
         /// How many there are.
         count: usize,
     },
+    /// The GPU kernel failed (device lost, out of memory, …).
+    #[error("GPU strip kernel: {0}")]
+    Gpu(String),
     /// No backend could be built for the preference.
     #[error("backend: {0}")]
     Backend(#[from] vivace_backend::SelectError),

@@ -6,14 +6,15 @@ use crate::error::Error;
 use crate::mixer::MixerConfig;
 use std::ops::Range;
 use vivace_backend::{
-    Backend, BackendKind, Candidate, Preference, SelectError, Selection, SimdLevel, Unavailable,
-    select,
+    Backend, BackendKind, CalibrateError, Calibrator, Candidate, Preference, SelectError,
+    Selection, SimdLevel, Unavailable, select,
 };
 
 /// Processes frames of every strip and adds them to a stereo bus.
 ///
-/// Implemented by [`ScalarStrips`] and [`SimdStrips`]; a
-/// [`Mixer`](crate::Mixer) drives one of them.
+/// Implemented by [`ScalarStrips`], [`SimdStrips`] and (feature `gpu`)
+/// [`GpuStrips`](crate::GpuStrips); a [`Mixer`](crate::Mixer) drives one of
+/// them.
 pub trait StripKernel: Backend + Send {
     /// Processes `frames` of the lane-interleaved `input`
     /// (`[group][side][frame][lane]`, `max_block` frames per row) through
@@ -216,20 +217,31 @@ impl StripKernel for SimdStrips {
     }
 }
 
-/// The strip-kernel chain for a mixer: the best SIMD level, then scalar.
-/// The chain starts with a GPU candidate so that forcing `gpu` gives a
-/// clear error: vivace-dsp has no GPU backend yet.
+/// The strip-kernel chain for a mixer: GPU, the best SIMD level, then
+/// scalar. `Auto` passes over the GPU (a real-time block never pays for a
+/// GPU round trip; [`calibrate_strip_kernel`] measures whether a bulk
+/// render does); forcing `gpu` gives [`GpuStrips`](crate::GpuStrips)
+/// (feature `gpu`).
 pub fn select_strip_kernel(
     preference: Preference,
     _config: &MixerConfig,
 ) -> Result<Selection<Box<dyn StripKernel>>, SelectError> {
     let mut chain: Vec<Candidate<'_, Box<dyn StripKernel>>> = Vec::new();
-    chain.push(Candidate::new(BackendKind::Gpu, || {
-        Err(Unavailable::new(
-            BackendKind::Gpu,
-            "vivace-dsp has no GPU strip backend yet (planned for offline bulk rendering)",
-        ))
+    chain.push(Candidate::new(BackendKind::Gpu, move || {
+        if !preference.is_forced() {
+            return Err(Unavailable::new(
+                BackendKind::Gpu,
+                "auto uses the GPU only where calibrate_strip_kernel measured it faster \
+                 (offline rendering of many strips)",
+            ));
+        }
+        gpu_candidate()
     }));
+    cpu_chain(&mut chain);
+    select(preference, chain)
+}
+
+fn cpu_chain(chain: &mut Vec<Candidate<'_, Box<dyn StripKernel>>>) {
     for level in [SimdLevel::Avx2Fma, SimdLevel::Sse41] {
         chain.push(Candidate::new(BackendKind::Simd(level), move || {
             SimdStrips::new(level).map(|k| Box::new(k) as Box<dyn StripKernel>)
@@ -238,5 +250,100 @@ pub fn select_strip_kernel(
     chain.push(Candidate::new(BackendKind::Scalar, || {
         Ok(Box::new(ScalarStrips) as Box<dyn StripKernel>)
     }));
-    select(preference, chain)
+}
+
+#[cfg(feature = "gpu")]
+fn gpu_candidate() -> Result<Box<dyn StripKernel>, Unavailable> {
+    crate::gpu::GpuStrips::shared().map(|k| Box::new(k) as Box<dyn StripKernel>)
+}
+
+#[cfg(not(feature = "gpu"))]
+fn gpu_candidate() -> Result<Box<dyn StripKernel>, Unavailable> {
+    Err(Unavailable::new(
+        BackendKind::Gpu,
+        "vivace-dsp was built without its `gpu` feature",
+    ))
+}
+
+/// Times every backend `preference` admits (the GPU included) on one block
+/// of `config.max_block` frames through `config.strips` full strips (3 EQ
+/// bands and a compressor each) and keeps the fastest: the crossover for
+/// *this* machine and problem size. Slower backends are listed in
+/// [`Selection::skipped`] with their timings.
+///
+/// For offline rendering, configure the mixer with the block length the
+/// render will use (e.g. 4,096 or more frames) before calibrating.
+pub fn calibrate_strip_kernel(
+    preference: Preference,
+    config: &MixerConfig,
+) -> Result<Selection<Box<dyn StripKernel>>, Error> {
+    use crate::strip::{Bell, CompressorSettings, Shelf, StripSettings};
+    config.validate()?;
+    let mut settings = StripSettings::default();
+    settings.eq.low_shelf = Some(Shelf::new(100.0, 3.0));
+    settings.eq.mid = Some(Bell {
+        frequency: 1_000.0,
+        gain_db: -2.0,
+        q: 1.0,
+    });
+    settings.eq.high_shelf = Some(Shelf::new((8_000.0f64).min(config.sample_rate * 0.4), 2.0));
+    settings.compressor = Some(CompressorSettings::default());
+    let mut bank = StripBank::new(config.strips, config.sample_rate);
+    for strip in 0..config.strips {
+        bank.apply(strip, &settings)?;
+    }
+    bank.begin_block(config.max_block);
+    bank.end_block();
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    let input: Vec<f32> = (0..bank.groups() * 2 * config.max_block * GROUP)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+        })
+        .collect();
+    let (mut left, mut right) = (vec![0.0; config.max_block], vec![0.0; config.max_block]);
+    let mut chain: Vec<Candidate<'_, Box<dyn StripKernel>>> =
+        vec![Candidate::new(BackendKind::Gpu, gpu_candidate)];
+    cpu_chain(&mut chain);
+    let mut failure = None;
+    let calibration = Calibrator::new(1, 3)
+        .and_then(|c| {
+            c.pick_fastest(preference, chain, |kernel: &mut Box<dyn StripKernel>| {
+                let run = kernel.process(
+                    &mut bank,
+                    &input,
+                    config.max_block,
+                    0..config.max_block,
+                    &mut left,
+                    &mut right,
+                );
+                if let Err(e) = run {
+                    failure = Some(e);
+                }
+            })
+        })
+        .map_err(|e| match e {
+            CalibrateError::Select(e) => Error::Backend(e),
+            other => Error::invalid("calibration", other.to_string()),
+        })?;
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    let kind = calibration.fastest.kind();
+    let mut skipped = calibration.skipped;
+    skipped.extend(
+        calibration
+            .timings
+            .iter()
+            .filter(|t| t.kind != kind)
+            .map(|t| Unavailable::new(t.kind, format!("measured slower: {t}"))),
+    );
+    Ok(Selection {
+        backend: calibration.fastest,
+        kind,
+        preference,
+        skipped,
+    })
 }

@@ -1,9 +1,9 @@
 /*!
 Audio DSP for real-time mixers: RBJ biquads, a 3-band EQ, a feed-forward
 compressor, a channel strip and a mixer of thousands of strips, on scalar
-and SIMD-across-channels backends chosen at run time (no GPU backend yet);
-wavetable
-oscillators, a voice pool and test signals.
+and SIMD-across-channels backends chosen at run time, and a GPU backend
+(feature `gpu`) for offline rendering where calibration shows it pays;
+wavetable oscillators, a voice pool and test signals.
 
 - [`Coefficients`] / [`FilterShape`]: RBJ Audio-EQ-Cookbook designs in f64;
   [`Biquad`] (one channel, ramped retuning) and [`BiquadBank`] (one filter
@@ -14,8 +14,11 @@ oscillators, a voice pool and test signals.
 - [`Mixer`]: any number of strips summed to a stereo bus; `process` is
   real-time safe (no allocation, lock or system call) and ramps every
   parameter change across the block.
-- Kernels ([`StripKernel`]): [`ScalarStrips`] (reference) and
-  [`SimdStrips`] (8 strips per AVX2+FMA register, 4 per SSE4.1).
+- Kernels ([`StripKernel`]): [`ScalarStrips`] (reference),
+  [`SimdStrips`] (8 strips per AVX2+FMA register, 4 per SSE4.1) and
+  `GpuStrips` (feature `gpu`: one GPU invocation per strip, for bulk
+  rendering; [`calibrate_strip_kernel`] / [`Mixer::calibrated`] pick it
+  only where it measured faster).
 - [`osc`]: wavetable oscillators and a voice pool; [`signals`]: sine,
   white and pink noise, impulse, log sweep.
 
@@ -47,6 +50,8 @@ mod bank;
 mod bank_biquad;
 mod biquad;
 mod error;
+#[cfg(feature = "gpu")]
+mod gpu;
 mod kernel;
 mod mixer;
 pub mod osc;
@@ -58,6 +63,10 @@ pub use bank::{GROUP, StripBank};
 pub use bank_biquad::BiquadBank;
 pub use biquad::{ANTI_DENORMAL, Biquad, Coefficients, FilterShape};
 pub use error::Error;
-pub use kernel::{ScalarStrips, SimdStrips, StripKernel, select_strip_kernel};
+#[cfg(feature = "gpu")]
+pub use gpu::GpuStrips;
+pub use kernel::{
+    ScalarStrips, SimdStrips, StripKernel, calibrate_strip_kernel, select_strip_kernel,
+};
 pub use mixer::{Mixer, MixerConfig, StripMeters};
 pub use strip::{Bell, CompressorSettings, EqSettings, Shelf, StripSettings};

@@ -3,7 +3,7 @@
 
 use crate::bank::{GROUP, StripBank};
 use crate::error::{Error, check_len, check_positive};
-use crate::kernel::{ScalarStrips, StripKernel, select_strip_kernel};
+use crate::kernel::{ScalarStrips, StripKernel, calibrate_strip_kernel, select_strip_kernel};
 use crate::strip::StripSettings;
 use vivace_backend::{BackendKind, Preference, Unavailable};
 
@@ -45,7 +45,7 @@ impl MixerConfig {
         self
     }
 
-    fn validate(&self) -> Result<(), Error> {
+    pub(crate) fn validate(&self) -> Result<(), Error> {
         check_positive("sample rate", self.sample_rate)?;
         for (name, value) in [
             ("strip count", self.strips),
@@ -125,11 +125,22 @@ impl std::fmt::Debug for Mixer {
 
 impl Mixer {
     /// A mixer of bypassed strips on the backend `preference` resolves to
-    /// (best SIMD → scalar; forcing `gpu` is an error: there is no GPU
-    /// strip backend yet).
+    /// (best SIMD → scalar under `Auto`; forcing `gpu` takes the GPU kernel
+    /// where the `gpu` feature and an adapter exist).
     pub fn new(config: MixerConfig, preference: Preference) -> Result<Mixer, Error> {
         config.validate()?;
         let selection = select_strip_kernel(preference, &config)?;
+        let skipped = selection.skipped;
+        let mut mixer = Mixer::with_kernel(config, selection.backend)?;
+        mixer.skipped = skipped;
+        Ok(mixer)
+    }
+
+    /// A mixer on the backend that measured fastest for this configuration
+    /// on this machine ([`calibrate_strip_kernel`]): the way to let the GPU
+    /// take an offline render of many strips where it pays.
+    pub fn calibrated(config: MixerConfig, preference: Preference) -> Result<Mixer, Error> {
+        let selection = calibrate_strip_kernel(preference, &config)?;
         let skipped = selection.skipped;
         let mut mixer = Mixer::with_kernel(config, selection.backend)?;
         mixer.skipped = skipped;

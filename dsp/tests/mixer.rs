@@ -10,7 +10,8 @@ use vivace_dsp::{
 
 const FS: f64 = 48_000.0;
 
-/// Every kernel this machine can run: scalar and each SIMD level.
+/// Every kernel this machine can run: scalar, each SIMD level and (feature
+/// `gpu`) the GPU — which must exist under `VIVACE_REQUIRE_GPU=1`.
 fn kernels() -> Vec<(String, Box<dyn StripKernel>)> {
     let mut all: Vec<(String, Box<dyn StripKernel>)> =
         vec![("scalar".into(), Box::new(ScalarStrips))];
@@ -18,6 +19,11 @@ fn kernels() -> Vec<(String, Box<dyn StripKernel>)> {
         if let Ok(k) = SimdStrips::new(level) {
             all.push((level.to_string(), Box::new(k)));
         }
+    }
+    #[cfg(feature = "gpu")]
+    if let Some(ctx) = vivace_gpu_compute::GpuContext::shared_or_skip("dsp mixer tests: GPU kernel")
+    {
+        all.push(("gpu".into(), Box::new(vivace_dsp::GpuStrips::new(ctx))));
     }
     all
 }
@@ -347,7 +353,7 @@ proptest! {
     /// bit-identical across backends; the compressor's log/exp and the
     /// summation order differ).
     #[test]
-    fn simd_matches_scalar(strips in 1usize..40, seed in any::<u64>(), blocks in prop::collection::vec(1usize..=128, 1..12)) {
+    fn backends_match_scalar(strips in 1usize..40, seed in any::<u64>(), blocks in prop::collection::vec(1usize..=128, 1..12)) {
         let config = MixerConfig::new(FS, strips).with_meter_window(300);
         let settings: Vec<StripSettings> = (0..strips as u64).map(|s| random_settings(seed ^ s)).collect();
         let retuned: Vec<StripSettings> = (0..strips as u64).map(|s| random_settings(!seed ^ s)).collect();
@@ -388,4 +394,48 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn selection_and_calibration_include_the_gpu_only_where_they_should() {
+    use vivace_backend::BackendKind;
+    use vivace_dsp::select_strip_kernel;
+    let config = MixerConfig::new(FS, 24).with_max_block(512);
+    // Auto never takes the GPU without measuring, and says why.
+    let auto = select_strip_kernel(Preference::Auto, &config).unwrap();
+    assert_ne!(auto.kind, BackendKind::Gpu);
+    assert!(
+        auto.skipped[0]
+            .to_string()
+            .contains("calibrate_strip_kernel")
+    );
+    match select_strip_kernel(Preference::Gpu, &config) {
+        Ok(s) => assert_eq!(s.kind, BackendKind::Gpu),
+        Err(e) => assert!(
+            !cfg!(feature = "gpu") || !vivace_gpu_compute::gpu_required(),
+            "VIVACE_REQUIRE_GPU=1 but: {e}"
+        ),
+    }
+    // Calibration times every backend and keeps one; the others are
+    // listed with their timings.
+    let mixer = Mixer::calibrated(config, Preference::Auto).unwrap();
+    let timed = mixer
+        .skipped()
+        .iter()
+        .filter(|u| u.to_string().contains("measured slower"))
+        .count();
+    assert!(timed >= 1, "{:?}", mixer.skipped());
+    if cfg!(feature = "gpu") && vivace_gpu_compute::gpu_required() {
+        let gpu_timed = mixer.backend() == BackendKind::Gpu
+            || mixer
+                .skipped()
+                .iter()
+                .any(|u| u.kind == BackendKind::Gpu && u.to_string().contains("measured"));
+        assert!(gpu_timed, "{:?}", mixer.skipped());
+    }
+    println!(
+        "calibrated: {} ({:?})",
+        mixer.backend_name(),
+        mixer.skipped()
+    );
 }
