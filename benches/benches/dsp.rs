@@ -9,7 +9,10 @@
 //! - the mixer: 1,000 full strips (3 EQ bands, compressor, gain, pan,
 //!   meters) per 128-frame block, throughput in stereo channel-samples/s
 //!   (÷ 48,000 = channels in real time per core);
-//! - denormals: the same mixer on noise, and on silence after a loud burst.
+//! - denormals: the same mixer on noise, and on silence after a loud burst;
+//! - offline rendering: 1,024 full strips in 4,096-frame blocks on every
+//!   backend including the GPU (feature `gpu`, where an adapter exists —
+//!   lavapipe here, a CPU: correctness, not speed).
 //!
 //! `cargo bench -p vivace-benches --bench dsp`
 
@@ -197,5 +200,32 @@ fn denormals(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, biquads, mixer, denormals);
+fn render(c: &mut Criterion) {
+    let (strips, block) = (1024, 4096);
+    let input = random_f32(strips * 2 * block, 17);
+    let (mut l, mut r) = (vec![0.0f32; block], vec![0.0f32; block]);
+    let mut all = kernels();
+    match vivace_dsp::GpuStrips::shared() {
+        Ok(gpu) => all.push(("gpu".into(), Box::new(gpu))),
+        Err(e) => eprintln!("render: no GPU kernel: {e}"),
+    }
+    let mut group = short_group(c, "render_1024_strips");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements((strips * block) as u64));
+    for (name, kernel) in all {
+        eprintln!("render {name}: {}", kernel.name());
+        let config = MixerConfig::new(48_000.0, strips).with_max_block(block);
+        let mut mixer = Mixer::with_kernel(config, kernel).unwrap();
+        let settings = full_strip();
+        for s in 0..strips {
+            mixer.set_strip(s, &settings).unwrap();
+        }
+        group.bench_function(BenchmarkId::new(name.as_str(), block), |b| {
+            b.iter(|| mixer.process(&input, &mut l, &mut r).unwrap())
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, biquads, mixer, denormals, render);
 criterion_main!(benches);

@@ -115,10 +115,10 @@ fn gpu_pixel_stages(c: &mut Criterion) {
     cpu.oklab(&raster, &mut lab).expect("oklab");
     let mut group = short_group(c, "vectorize/pixels_gpu");
     group.throughput(Throughput::Elements(raster.len() as u64));
-    let kernels: [(&str, &dyn PixelKernel); 2] = [("cpu all cores", cpu.as_ref()), ("gpu", &gpu)];
+    let kernels: [(&str, &dyn PixelKernel); 2] = [("cpu-all-cores", cpu.as_ref()), ("gpu", &gpu)];
     for (name, kernel) in kernels {
-        let name = format!("{name}: {}", kernel.name());
-        group.bench_function(BenchmarkId::new("luma_histogram", &name), |b| {
+        eprintln!("vectorize/pixels_gpu {name}: {}", kernel.name());
+        group.bench_function(BenchmarkId::new("luma_histogram", name), |b| {
             b.iter(|| {
                 kernel
                     .luma_histogram(black_box(&raster))
@@ -126,7 +126,7 @@ fn gpu_pixel_stages(c: &mut Criterion) {
             })
         });
         let mut labels = vec![0u8; raster.len()];
-        group.bench_function(BenchmarkId::new("assign16", &name), |b| {
+        group.bench_function(BenchmarkId::new("assign16", name), |b| {
             b.iter(|| {
                 kernel
                     .assign(black_box(&lab), Some(&rgba), &centroids, &mut labels)
