@@ -1,5 +1,11 @@
 //! SIMD across strips and channels: each register holds the same stage of
-//! 8 (AVX2+FMA) or 4 (SSE4.1) independent channels.
+//! 8 (AVX2+FMA) or 4 (SSE4.1, wasm simd128) independent channels.
+//!
+//! The kernels are written once over a lane type (`imp::Vf`); x86 gets
+//! AVX2+FMA and SSE4.1 lanes (detected at run time), wasm32 gets simd128
+//! lanes where the module is compiled with `-C target-feature=+simd128`
+//! (WebAssembly has no run-time detection: an engine without SIMD refuses
+//! such a module). No NEON lanes yet.
 //!
 //! The only way to reach the `#[target_feature]` functions is through
 //! [`SimdStrips`](crate::SimdStrips) or a SIMD [`BiquadBank`](crate::BiquadBank),
@@ -10,7 +16,8 @@ use std::ops::Range;
 use vivace_backend::{BackendKind, SimdLevel, Unavailable};
 
 /// The levels with kernels here, best first.
-pub(crate) const LEVELS: [SimdLevel; 2] = [SimdLevel::Avx2Fma, SimdLevel::Sse41];
+pub(crate) const LEVELS: [SimdLevel; 3] =
+    [SimdLevel::Avx2Fma, SimdLevel::Sse41, SimdLevel::Simd128];
 
 /// Ok if this CPU has `level` and there is a kernel for it.
 pub(crate) fn check_level(level: SimdLevel) -> Result<(), Unavailable> {
@@ -42,7 +49,11 @@ pub(crate) fn best_level() -> Result<SimdLevel, Unavailable> {
         })
 }
 
-#[cfg(not(any(target_arch = "x86", target_arch = "x86_64")))]
+#[cfg(not(any(
+    target_arch = "x86",
+    target_arch = "x86_64",
+    all(target_arch = "wasm32", target_feature = "simd128")
+)))]
 mod imp {
     use super::*;
     pub(crate) fn process_strips(
@@ -67,8 +78,14 @@ mod imp {
     }
 }
 
-#[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+#[cfg(any(
+    target_arch = "x86",
+    target_arch = "x86_64",
+    all(target_arch = "wasm32", target_feature = "simd128")
+))]
 mod imp {
+    #[cfg(target_arch = "wasm32")]
+    use std::arch::wasm32::*;
     #[cfg(target_arch = "x86")]
     use std::arch::x86::*;
     #[cfg(target_arch = "x86_64")]
@@ -80,7 +97,7 @@ mod imp {
 
     /// A vector of f32 lanes. Every method is `unsafe`: the caller must have
     /// proven the instruction set, and loads/stores need `N` valid values.
-    trait Vf: Copy {
+    pub(crate) trait Vf: Copy {
         const N: usize;
         unsafe fn splat(v: f32) -> Self;
         unsafe fn load(p: *const f32) -> Self;
@@ -104,6 +121,7 @@ mod imp {
         unsafe fn pow2i(n: Self) -> Self;
     }
 
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
     macro_rules! lanes {
         ($name:ident, $reg:ty, $n:expr, $feat:literal,
          splat $splat:ident, load $load:ident, store $store:ident,
@@ -210,6 +228,7 @@ mod imp {
         };
     }
 
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
     lanes!(Avx, __m256, 8, "avx2,fma",
         splat _mm256_set1_ps, load _mm256_loadu_ps, store _mm256_storeu_ps,
         add _mm256_add_ps, sub _mm256_sub_ps, mul _mm256_mul_ps, max _mm256_max_ps, min _mm256_min_ps,
@@ -221,6 +240,7 @@ mod imp {
         cvt_if _mm256_cvtepi32_ps, cvt_fi _mm256_cvtps_epi32,
         fma _mm256_fmadd_ps);
 
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
     lanes!(Sse, __m128, 4, "sse4.1",
         splat _mm_set1_ps, load _mm_loadu_ps, store _mm_storeu_ps,
         add _mm_add_ps, sub _mm_sub_ps, mul _mm_mul_ps, max _mm_max_ps, min _mm_min_ps,
@@ -231,6 +251,92 @@ mod imp {
         add_i _mm_add_epi32, srli _mm_srli_epi32, slli _mm_slli_epi32,
         cvt_if _mm_cvtepi32_ps, cvt_fi _mm_cvtps_epi32,
         fma (|a, b, c| _mm_add_ps(_mm_mul_ps(a, b), c)));
+
+    /// wasm simd128 lanes (the module was compiled with simd128, so every
+    /// intrinsic here is available; only loads and stores are unsafe).
+    #[cfg(target_arch = "wasm32")]
+    #[derive(Clone, Copy)]
+    pub(crate) struct Wasm(v128);
+
+    #[cfg(target_arch = "wasm32")]
+    impl Vf for Wasm {
+        const N: usize = 4;
+        #[inline(always)]
+        unsafe fn splat(v: f32) -> Self {
+            Wasm(f32x4_splat(v))
+        }
+        #[inline(always)]
+        unsafe fn load(p: *const f32) -> Self {
+            // SAFETY: the caller passes 4 valid f32 (trait contract); wasm
+            // loads need no alignment.
+            unsafe { Wasm(v128_load(p.cast::<v128>())) }
+        }
+        #[inline(always)]
+        unsafe fn store(self, p: *mut f32) {
+            // SAFETY: as for `load`.
+            unsafe { v128_store(p.cast::<v128>(), self.0) }
+        }
+        #[inline(always)]
+        unsafe fn add(a: Self, b: Self) -> Self {
+            Wasm(f32x4_add(a.0, b.0))
+        }
+        #[inline(always)]
+        unsafe fn sub(a: Self, b: Self) -> Self {
+            Wasm(f32x4_sub(a.0, b.0))
+        }
+        #[inline(always)]
+        unsafe fn mul(a: Self, b: Self) -> Self {
+            Wasm(f32x4_mul(a.0, b.0))
+        }
+        #[inline(always)]
+        unsafe fn mul_add(a: Self, b: Self, c: Self) -> Self {
+            // No fused multiply-add in simd128 (relaxed-simd's is not
+            // deterministic across engines).
+            Wasm(f32x4_add(f32x4_mul(a.0, b.0), c.0))
+        }
+        #[inline(always)]
+        unsafe fn max(a: Self, b: Self) -> Self {
+            Wasm(f32x4_max(a.0, b.0))
+        }
+        #[inline(always)]
+        unsafe fn min(a: Self, b: Self) -> Self {
+            Wasm(f32x4_min(a.0, b.0))
+        }
+        #[inline(always)]
+        unsafe fn abs(a: Self) -> Self {
+            Wasm(f32x4_abs(a.0))
+        }
+        #[inline(always)]
+        unsafe fn div(a: Self, b: Self) -> Self {
+            Wasm(f32x4_div(a.0, b.0))
+        }
+        #[inline(always)]
+        unsafe fn select_lt(a: Self, b: Self, t: Self, f: Self) -> Self {
+            Wasm(v128_bitselect(t.0, f.0, f32x4_lt(a.0, b.0)))
+        }
+        #[inline(always)]
+        unsafe fn round(a: Self) -> Self {
+            // Round half to even, like the x86 levels' `round`.
+            Wasm(f32x4_nearest(a.0))
+        }
+        #[inline(always)]
+        unsafe fn frexp(x: Self) -> (Self, Self) {
+            let e = i32x4_add(
+                v128_and(u32x4_shr(x.0, 23), i32x4_splat(0xff)),
+                i32x4_splat(-127),
+            );
+            let m = v128_or(
+                v128_and(x.0, i32x4_splat(0x007f_ffff)),
+                i32x4_splat(0x3f80_0000),
+            );
+            (Wasm(f32x4_convert_i32x4(e)), Wasm(m))
+        }
+        #[inline(always)]
+        unsafe fn pow2i(n: Self) -> Self {
+            let e = i32x4_add(i32x4_trunc_sat_f32x4(n.0), i32x4_splat(127));
+            Wasm(i32x4_shl(e, 23))
+        }
+    }
 
     /// log2(x) for x > 0 normal, to ~1e-7: x = m·2^e, m folded into
     /// [√½, √2), then 2·atanh((m−1)/(m+1))/ln 2 by its odd series.
@@ -461,6 +567,7 @@ mod imp {
         }
     }
 
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
     #[target_feature(enable = "avx2,fma")]
     fn strips_avx2(
         bank: &mut StripBank,
@@ -474,6 +581,7 @@ mod imp {
         unsafe { strips_with::<Avx>(bank, input, mb, frames, l, r) }
     }
 
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
     #[target_feature(enable = "sse4.1")]
     fn strips_sse41(
         bank: &mut StripBank,
@@ -506,6 +614,7 @@ mod imp {
                 && bank.state.len() == BANDS * 4 * bank.padded
         );
         assert!(bank.gain.len() == 2 * bank.padded && bank.peak.len() == 2 * bank.padded);
+        #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
         match level {
             // SAFETY: `level` was checked by the SimdStrips constructor.
             SimdLevel::Avx2Fma => unsafe {
@@ -513,6 +622,13 @@ mod imp {
             },
             // SAFETY: as above.
             _ => unsafe { strips_sse41(bank, input, max_block, frames, left, right) },
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            debug_assert_eq!(level, SimdLevel::Simd128);
+            // SAFETY: the module is compiled with simd128; the asserts above
+            // bound every load and store.
+            unsafe { strips_with::<Wasm>(bank, input, max_block, frames, left, right) }
         }
     }
 
@@ -590,12 +706,14 @@ mod imp {
         first
     }
 
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
     #[target_feature(enable = "avx2,fma")]
     fn biquad_avx2(coef: &mut [f32], state: &mut [f32], buf: &mut [f32], channels: usize) -> usize {
         // SAFETY: only called where avx2+fma were detected.
         unsafe { biquad_with::<Avx>(coef, state, buf, channels) }
     }
 
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
     #[target_feature(enable = "sse4.1")]
     fn biquad_sse41(
         coef: &mut [f32],
@@ -618,16 +736,24 @@ mod imp {
     ) -> usize {
         assert!(channels > 0 && coef.len() == 5 * channels && state.len() == 2 * channels);
         assert!(buf.len().is_multiple_of(channels));
+        #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
         match level {
             // SAFETY: `level` was checked by the bank's constructor.
             SimdLevel::Avx2Fma => unsafe { biquad_avx2(coef, state, buf, channels) },
             // SAFETY: as above.
             _ => unsafe { biquad_sse41(coef, state, buf, channels) },
         }
+        #[cfg(target_arch = "wasm32")]
+        {
+            debug_assert_eq!(level, SimdLevel::Simd128);
+            // SAFETY: the module is compiled with simd128; the asserts above
+            // bound every access.
+            unsafe { biquad_with::<Wasm>(coef, state, buf, channels) }
+        }
     }
 
     /// log2 and exp2 on AVX2 for the accuracy tests.
-    #[cfg(test)]
+    #[cfg(all(test, any(target_arch = "x86", target_arch = "x86_64")))]
     pub(crate) fn log2_exp2_avx2(x: &[f32; 8]) -> ([f32; 8], [f32; 8]) {
         assert!(SimdLevel::Avx2Fma.is_available());
         #[target_feature(enable = "avx2,fma")]

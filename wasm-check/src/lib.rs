@@ -1,0 +1,247 @@
+//! Runs vivace's SIMD kernels against scalar where they will run in the
+//! browser: built for `wasm32-unknown-unknown` with `+simd128`, loaded by a
+//! WebAssembly engine (CI uses node: `wasm-check/run.mjs`), it compares the
+//! best SIMD level the module has (wasm simd128) with the scalar kernels on
+//! random inputs and settings, with the tolerances of the native tests.
+//! Natively the same checks run on the host's SIMD levels (`cargo test`).
+//!
+//! Exports: `vivace_check() -> u32` (failed checks) and the report as
+//! `vivace_report_ptr()` / `vivace_report_len()` (UTF-8).
+#![deny(missing_docs)]
+
+use std::fmt::Write;
+use std::sync::Mutex;
+
+use vivace_backend::{Preference, SimdLevel};
+use vivace_dsp::{
+    Bell, BiquadBank, Coefficients, CompressorSettings, FilterShape, Mixer, MixerConfig, Shelf,
+    SimdStrips, StripSettings,
+};
+
+static REPORT: Mutex<String> = Mutex::new(String::new());
+
+/// xorshift64: deterministic inputs.
+struct Rng(u64);
+
+impl Rng {
+    fn unit(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+    fn signal(&mut self) -> f32 {
+        (self.unit() * 2.0 - 1.0) as f32
+    }
+}
+
+fn random_strip(rng: &mut Rng) -> StripSettings {
+    let mut s = StripSettings::default();
+    if rng.unit() < 0.7 {
+        s.eq.low_shelf = Some(Shelf::new(
+            40.0 + 400.0 * rng.unit(),
+            -15.0 + 30.0 * rng.unit(),
+        ));
+    }
+    if rng.unit() < 0.7 {
+        s.eq.mid = Some(Bell {
+            frequency: 200.0 + 6_000.0 * rng.unit(),
+            gain_db: -15.0 + 30.0 * rng.unit(),
+            q: 0.3 + 4.0 * rng.unit(),
+        });
+    }
+    if rng.unit() < 0.7 {
+        s.eq.high_shelf = Some(Shelf::new(
+            2_000.0 + 15_000.0 * rng.unit(),
+            -15.0 + 30.0 * rng.unit(),
+        ));
+    }
+    if rng.unit() < 0.7 {
+        s.compressor = Some(CompressorSettings {
+            threshold_db: -40.0 * rng.unit(),
+            ratio: 1.0 + 10.0 * rng.unit(),
+            knee_db: 12.0 * rng.unit(),
+            attack_ms: 0.1 + 30.0 * rng.unit(),
+            release_ms: 5.0 + 300.0 * rng.unit(),
+            makeup_db: 12.0 * rng.unit(),
+        });
+    }
+    s.gain_db = -24.0 + 30.0 * rng.unit();
+    s.pan = -1.0 + 2.0 * rng.unit();
+    s.mono = rng.unit() < 0.3;
+    s
+}
+
+/// The mixer on `level` against scalar: random strips, blocks of random
+/// length, a retune half-way; bus within 1e-5 of strips × the loudest
+/// sample (the native tests' tolerance).
+fn mixer_matches_scalar(level: SimdLevel, seed: u64) -> Result<(), String> {
+    let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let strips = 1 + (rng.unit() * 37.0) as usize;
+    let config = MixerConfig::new(48_000.0, strips).with_meter_window(300);
+    let first: Vec<StripSettings> = (0..strips).map(|_| random_strip(&mut rng)).collect();
+    let second: Vec<StripSettings> = (0..strips).map(|_| random_strip(&mut rng)).collect();
+    let blocks: Vec<usize> = (0..8).map(|_| 1 + (rng.unit() * 127.0) as usize).collect();
+    let inputs: Vec<Vec<f32>> = blocks
+        .iter()
+        .map(|&n| (0..strips * 2 * n).map(|_| rng.signal()).collect())
+        .collect();
+    let simd = SimdStrips::new(level).map_err(|e| e.to_string())?;
+    let mut mixers = [
+        Mixer::scalar(config).map_err(|e| e.to_string())?,
+        Mixer::with_kernel(config, Box::new(simd)).map_err(|e| e.to_string())?,
+    ];
+    let mut outs = [Vec::new(), Vec::new()];
+    for (mixer, out) in mixers.iter_mut().zip(&mut outs) {
+        for (b, input) in inputs.iter().enumerate() {
+            let settings = if b < blocks.len() / 2 {
+                &first
+            } else {
+                &second
+            };
+            if b == 0 || b == blocks.len() / 2 {
+                for (i, s) in settings.iter().enumerate() {
+                    mixer.set_strip(i, s).map_err(|e| e.to_string())?;
+                }
+            }
+            let (mut l, mut r) = (vec![0.0; blocks[b]], vec![0.0; blocks[b]]);
+            mixer
+                .process(input, &mut l, &mut r)
+                .map_err(|e| e.to_string())?;
+            out.extend(l.into_iter().chain(r));
+        }
+    }
+    let scale = outs[0].iter().fold(1.0f32, |m, x| m.max(x.abs())) * strips as f32;
+    for (i, (a, b)) in outs[1].iter().zip(&outs[0]).enumerate() {
+        if (a - b).abs() > 1e-5 * scale || a.is_nan() != b.is_nan() {
+            return Err(format!("sample {i}: {a} vs scalar {b} (scale {scale})"));
+        }
+    }
+    Ok(())
+}
+
+/// A biquad bank on `level` against the scalar bank: bit-identical.
+fn biquads_match_scalar(level: SimdLevel, seed: u64) -> Result<(), String> {
+    let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let channels = 1 + (rng.unit() * 69.0) as usize;
+    let frames = 1 + (rng.unit() * 300.0) as usize;
+    let mut banks = [
+        BiquadBank::new(channels, Preference::Scalar).map_err(|e| e.to_string())?,
+        BiquadBank::with_level(channels, level).map_err(|e| e.to_string())?,
+    ];
+    for ch in 0..channels {
+        let shape = match (rng.unit() * 4.0) as u32 {
+            0 => FilterShape::LowPass,
+            1 => FilterShape::HighPass,
+            2 => FilterShape::Peaking {
+                gain_db: -12.0 + 24.0 * rng.unit(),
+            },
+            _ => FilterShape::Notch,
+        };
+        let c = Coefficients::design(
+            shape,
+            48_000.0,
+            40.0 + 15_000.0 * rng.unit(),
+            0.5 + 3.0 * rng.unit(),
+        )
+        .map_err(|e| e.to_string())?;
+        for bank in &mut banks {
+            bank.set(ch, c).map_err(|e| e.to_string())?;
+        }
+    }
+    let input: Vec<f32> = (0..channels * frames).map(|_| rng.signal()).collect();
+    let mut outs = [input.clone(), input];
+    for (bank, out) in banks.iter_mut().zip(&mut outs) {
+        bank.process_interleaved(out).map_err(|e| e.to_string())?;
+    }
+    match outs[0]
+        .iter()
+        .zip(&outs[1])
+        .position(|(a, b)| a.to_bits() != b.to_bits())
+    {
+        None => Ok(()),
+        Some(i) => Err(format!(
+            "sample {i}: {} vs scalar {}",
+            outs[1][i], outs[0][i]
+        )),
+    }
+}
+
+/// Runs every check on every SIMD level this build has; returns the number
+/// that failed and writes the report.
+pub fn run_checks() -> u32 {
+    let mut report = String::new();
+    let mut failures = 0;
+    let levels = SimdLevel::available();
+    let _ = writeln!(
+        report,
+        "vivace wasm-check on {} ({}): SIMD levels {levels:?}",
+        std::env::consts::ARCH,
+        if cfg!(target_feature = "simd128") {
+            "simd128"
+        } else {
+            "no simd128"
+        },
+    );
+    if cfg!(target_arch = "wasm32") && !levels.contains(&SimdLevel::Simd128) {
+        failures += 1;
+        let _ = writeln!(report, "FAILED: built without simd128: nothing to check");
+    }
+    for &level in levels {
+        type Check = fn(SimdLevel, u64) -> Result<(), String>;
+        let checks: [(&str, Check, u64); 2] = [
+            ("mixer within 1e-5 of scalar", mixer_matches_scalar, 24),
+            (
+                "biquad bank bit-identical to scalar",
+                biquads_match_scalar,
+                48,
+            ),
+        ];
+        for (name, check, cases) in checks {
+            let failed: Vec<String> = (0..cases)
+                .filter_map(|seed| {
+                    check(level, 0x9e37_79b9 ^ seed)
+                        .err()
+                        .map(|e| format!("seed {seed}: {e}"))
+                })
+                .collect();
+            if failed.is_empty() {
+                let _ = writeln!(report, "ok: {level}: {name} ({cases} cases)");
+            } else {
+                failures += 1;
+                let _ = writeln!(report, "FAILED: {level}: {name}: {}", failed.join("; "));
+            }
+        }
+    }
+    *REPORT.lock().unwrap_or_else(|e| e.into_inner()) = report;
+    failures
+}
+
+/// Runs the checks (see [`run_checks`]).
+#[unsafe(no_mangle)]
+pub extern "C" fn vivace_check() -> u32 {
+    run_checks()
+}
+
+/// Address of the last report.
+#[unsafe(no_mangle)]
+pub extern "C" fn vivace_report_ptr() -> *const u8 {
+    REPORT.lock().unwrap_or_else(|e| e.into_inner()).as_ptr()
+}
+
+/// Length in bytes of the last report.
+#[unsafe(no_mangle)]
+pub extern "C" fn vivace_report_len() -> usize {
+    REPORT.lock().unwrap_or_else(|e| e.into_inner()).len()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_host_simd_level_passes() {
+        let failures = super::run_checks();
+        let report = super::REPORT.lock().unwrap().clone();
+        println!("{report}");
+        assert_eq!(failures, 0, "{report}");
+    }
+}
