@@ -245,3 +245,51 @@ mod tests {
         assert_eq!(failures, 0, "{report}");
     }
 }
+
+/// Benchmark body for `run.mjs --bench`: a mixer of `strips` full strips
+/// (3 EQ bands, compressor, pan) on simd128 (`simd` ≠ 0) or scalar, fed
+/// `blocks` blocks of 128 frames of noise; returns a checksum of the bus so
+/// the work cannot be skipped. The engine's clock times it from outside
+/// (wasm32-unknown-unknown has none).
+#[unsafe(no_mangle)]
+pub extern "C" fn vivace_mixer_blocks(simd: u32, strips: u32, blocks: u32) -> f32 {
+    let strips = strips.max(1) as usize;
+    let kernel: Box<dyn vivace_dsp::StripKernel> = match SimdLevel::detect() {
+        Some(level) if simd != 0 => match SimdStrips::new(level) {
+            Ok(k) => Box::new(k),
+            Err(_) => return f32::NAN,
+        },
+        _ => Box::new(vivace_dsp::ScalarStrips),
+    };
+    let Ok(mut mixer) = Mixer::with_kernel(MixerConfig::new(48_000.0, strips), kernel) else {
+        return f32::NAN;
+    };
+    let mut settings = StripSettings {
+        compressor: Some(CompressorSettings::default()),
+        pan: 0.2,
+        ..StripSettings::default()
+    };
+    settings.eq.low_shelf = Some(Shelf::new(120.0, 3.0));
+    settings.eq.mid = Some(Bell {
+        frequency: 1_500.0,
+        gain_db: -4.0,
+        q: 1.2,
+    });
+    settings.eq.high_shelf = Some(Shelf::new(9_000.0, 2.0));
+    for s in 0..strips {
+        if mixer.set_strip(s, &settings).is_err() {
+            return f32::NAN;
+        }
+    }
+    let mut rng = Rng(7);
+    let input: Vec<f32> = (0..strips * 2 * 128).map(|_| rng.signal()).collect();
+    let (mut l, mut r) = (vec![0.0f32; 128], vec![0.0f32; 128]);
+    let mut checksum = 0.0;
+    for _ in 0..blocks {
+        if mixer.process(&input, &mut l, &mut r).is_err() {
+            return f32::NAN;
+        }
+        checksum += l[127] + r[127];
+    }
+    checksum
+}
