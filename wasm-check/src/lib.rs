@@ -235,17 +235,6 @@ pub extern "C" fn vivace_report_len() -> usize {
     REPORT.lock().unwrap_or_else(|e| e.into_inner()).len()
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn every_host_simd_level_passes() {
-        let failures = super::run_checks();
-        let report = super::REPORT.lock().unwrap().clone();
-        println!("{report}");
-        assert_eq!(failures, 0, "{report}");
-    }
-}
-
 /// Benchmark body for `run.mjs --bench`: a mixer of `strips` full strips
 /// (3 EQ bands, compressor, pan) on simd128 (`simd` ≠ 0) or scalar, fed
 /// `blocks` blocks of 128 frames of noise; returns a checksum of the bus so
@@ -292,4 +281,15 @@ pub extern "C" fn vivace_mixer_blocks(simd: u32, strips: u32, blocks: u32) -> f3
         checksum += l[127] + r[127];
     }
     checksum
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_host_simd_level_passes() {
+        let failures = super::run_checks();
+        let report = super::REPORT.lock().unwrap().clone();
+        println!("{report}");
+        assert_eq!(failures, 0, "{report}");
+    }
 }
