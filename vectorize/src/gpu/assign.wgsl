@@ -40,10 +40,6 @@ fn nearest(i: u32) -> u32 {
     return best;
 }
 
-fn word_index(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-    return (wid.y * nwg.x + wid.x) * 256u + lid;
-}
-
 @compute @workgroup_size(256)
 fn assign(
     @builtin(workgroup_id) wid: vec3<u32>,

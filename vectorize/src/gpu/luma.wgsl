@@ -13,20 +13,6 @@ struct Params {
 @group(0) @binding(1) var<storage, read> pixels: array<u32>; // RGBA8, little-endian
 @group(0) @binding(2) var<storage, read_write> out: array<u32>; // bytes, packed
 
-fn luma_of(p: u32) -> u32 {
-    let r = p & 0xffu;
-    let g = (p >> 8u) & 0xffu;
-    let b = (p >> 16u) & 0xffu;
-    let a = p >> 24u;
-    let y = (77u * r + 150u * g + 29u * b + 128u) >> 8u;
-    let x = y * a + 255u * (255u - a) + 127u;
-    return (x + 1u + (x >> 8u)) >> 8u;
-}
-
-fn word_index(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-    return (wid.y * nwg.x + wid.x) * 256u + lid;
-}
-
 @compute @workgroup_size(256)
 fn luma(
     @builtin(workgroup_id) wid: vec3<u32>,

@@ -1,7 +1,7 @@
 // Histogram of the luma of the opaque pixels (alpha >= 128), computed from
 // RGBA in one pass: each workgroup counts a grid-stride share of the pixels
 // into shared-memory bins, then adds them to the global bins (cleared by
-// the host first). Luma as in luma.wgsl.
+// the host first). `luma_of` is in common.wgsl.
 
 struct Params {
     len: u32, // pixels
@@ -15,16 +15,6 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> bins: array<atomic<u32>, 256>;
 
 var<workgroup> local_bins: array<atomic<u32>, 256>;
-
-fn luma_of(p: u32) -> u32 {
-    let r = p & 0xffu;
-    let g = (p >> 8u) & 0xffu;
-    let b = (p >> 16u) & 0xffu;
-    let a = p >> 24u;
-    let y = (77u * r + 150u * g + 29u * b + 128u) >> 8u;
-    let x = y * a + 255u * (255u - a) + 127u;
-    return (x + 1u + (x >> 8u)) >> 8u;
-}
 
 @compute @workgroup_size(256)
 fn luma_histogram(

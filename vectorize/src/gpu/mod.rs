@@ -33,33 +33,41 @@ use crate::oklab::{ColorKernel, LabMut, LabPlanes, LabRef};
 use crate::pixels::{PixelKernel, best_cpu_kernel};
 use crate::raster::RgbaRaster;
 
+/// The WGSL modules, each with the shared helpers (`common.wgsl`) first.
+const LUMA_SOURCE: &str = concat!(include_str!("common.wgsl"), include_str!("luma.wgsl"));
+const HISTOGRAM_SOURCE: &str = concat!(
+    include_str!("common.wgsl"),
+    include_str!("luma_histogram.wgsl")
+);
+const ASSIGN_SOURCE: &str = concat!(include_str!("common.wgsl"), include_str!("assign.wgsl"));
+
 const LUMA: ComputeKernel = ComputeKernel {
     label: "vectorize_luma",
-    source: include_str!("luma.wgsl"),
+    source: LUMA_SOURCE,
     entry_point: "luma",
     workgroup_size: 256,
 };
 const THRESHOLD: ComputeKernel = ComputeKernel {
     label: "vectorize_threshold",
-    source: include_str!("luma.wgsl"),
+    source: LUMA_SOURCE,
     entry_point: "threshold",
     workgroup_size: 256,
 };
 const LUMA_HISTOGRAM: ComputeKernel = ComputeKernel {
     label: "vectorize_luma_histogram",
-    source: include_str!("luma_histogram.wgsl"),
+    source: HISTOGRAM_SOURCE,
     entry_point: "luma_histogram",
     workgroup_size: 256,
 };
 const ASSIGN: ComputeKernel = ComputeKernel {
     label: "vectorize_assign",
-    source: include_str!("assign.wgsl"),
+    source: ASSIGN_SOURCE,
     entry_point: "assign",
     workgroup_size: 256,
 };
 const ASSIGN_ALPHA: ComputeKernel = ComputeKernel {
     label: "vectorize_assign_alpha",
-    source: include_str!("assign.wgsl"),
+    source: ASSIGN_SOURCE,
     entry_point: "assign_alpha",
     workgroup_size: 256,
 };
