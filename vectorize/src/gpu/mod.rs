@@ -41,16 +41,10 @@ const HISTOGRAM_SOURCE: &str = concat!(
 );
 const ASSIGN_SOURCE: &str = concat!(include_str!("common.wgsl"), include_str!("assign.wgsl"));
 
-const LUMA: ComputeKernel = ComputeKernel {
-    label: "vectorize_luma",
+const LUMA_OR_INK: ComputeKernel = ComputeKernel {
+    label: "vectorize_luma_or_ink",
     source: LUMA_SOURCE,
-    entry_point: "luma",
-    workgroup_size: 256,
-};
-const THRESHOLD: ComputeKernel = ComputeKernel {
-    label: "vectorize_threshold",
-    source: LUMA_SOURCE,
-    entry_point: "threshold",
+    entry_point: "luma_or_ink",
     workgroup_size: 256,
 };
 const LUMA_HISTOGRAM: ComputeKernel = ComputeKernel {
@@ -286,12 +280,11 @@ impl GpuPixels {
         Ok(())
     }
 
-    /// Packed-byte output (luma or ink) of `raster` into `out`.
-    fn bytes_per_pixel(
+    /// Luma of `raster` into `out`, or with `ink: Some(threshold)` its ink.
+    fn luma_or_ink(
         &self,
-        kernel: &ComputeKernel,
         raster: &RgbaRaster<'_>,
-        threshold: u8,
+        ink: Option<u8>,
         out: &mut Vec<u8>,
     ) -> Result<(), Error> {
         let n = raster.len();
@@ -304,10 +297,15 @@ impl GpuPixels {
                 .upload(&data[start * 4..(start + count) * 4])
                 .map_err(gpu_error)?;
             let result = self.ctx.alloc::<u8>(count).map_err(gpu_error)?;
-            let params = Params([count as u32, u32::from(threshold), 0, 0]);
+            let params = Params([
+                count as u32,
+                u32::from(ink.unwrap_or(0)),
+                u32::from(ink.is_some()),
+                0,
+            ]);
             let mut rec = self.ctx.record();
             rec.dispatch_elements(
-                kernel,
+                &LUMA_OR_INK,
                 &params,
                 &[&pixels, &result],
                 count.div_ceil(4) as u64,
@@ -350,7 +348,7 @@ impl PixelKernel for GpuPixels {
         if !self.on_gpu(raster.len()) {
             return self.cpu.luma(raster, luma);
         }
-        self.bytes_per_pixel(&LUMA, raster, 0, luma)
+        self.luma_or_ink(raster, None, luma)
     }
 
     fn threshold(
@@ -362,7 +360,7 @@ impl PixelKernel for GpuPixels {
         if !self.on_gpu(raster.len()) {
             return self.cpu.threshold(raster, threshold, ink);
         }
-        self.bytes_per_pixel(&THRESHOLD, raster, threshold, ink)
+        self.luma_or_ink(raster, Some(threshold), ink)
     }
 
     fn luma_histogram(&self, raster: &RgbaRaster<'_>) -> Result<[u64; 256], Error> {
