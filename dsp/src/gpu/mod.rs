@@ -85,6 +85,8 @@ fn gpu_error(e: vivace_gpu_compute::Error) -> Error {
 pub struct GpuStrips {
     ctx: Arc<GpuContext>,
     records: Vec<f32>,
+    /// This call's frames of the input, `[group][side][frame][lane]`.
+    lanes: Vec<f32>,
     bus: Vec<f32>,
 }
 
@@ -94,6 +96,7 @@ impl GpuStrips {
         GpuStrips {
             ctx,
             records: Vec::new(),
+            lanes: Vec::new(),
             bus: Vec::new(),
         }
     }
@@ -212,10 +215,27 @@ impl StripKernel for GpuStrips {
         }
         let too_long = |what| Error::invalid(what, "too long for the GPU kernel's 32-bit indices");
         let strips = u32::try_from(bank.strips).map_err(|_| too_long("strip count"))?;
-        let max_block32 = u32::try_from(max_block).map_err(|_| too_long("maximum block"))?;
-        if input.len() >= u32::MAX as usize {
+        let rows = bank.groups() * 2;
+        if frames.end > max_block || input.len() < rows * max_block * GROUP {
+            return Err(Error::LengthMismatch {
+                what: "lane-interleaved input (groups × 2 × max_block × 8)",
+                expected: rows * max_block * GROUP,
+                actual: input.len(),
+            });
+        }
+        // Only this call's frames go up: the mixer calls once per meter
+        // window, and a long block would otherwise be uploaded whole each
+        // time.
+        self.lanes.clear();
+        for row in 0..rows {
+            let at = row * max_block * GROUP;
+            self.lanes
+                .extend_from_slice(&input[at + frames.start * GROUP..at + frames.end * GROUP]);
+        }
+        if self.lanes.len() >= u32::MAX as usize {
             return Err(too_long("input"));
         }
+        let count32 = count as u32;
         self.pack(bank);
         self.bus.clear();
         self.bus.extend_from_slice(&left[frames.clone()]);
@@ -223,7 +243,7 @@ impl StripKernel for GpuStrips {
 
         let ctx = Arc::clone(&self.ctx);
         let records = ctx.upload(&self.records).map_err(gpu_error)?;
-        let lanes = ctx.upload(input).map_err(gpu_error)?;
+        let lanes = ctx.upload(&self.lanes).map_err(gpu_error)?;
         let bus = ctx.upload(&self.bus).map_err(gpu_error)?;
         let slice = (SLICE_FLOATS / (bank.strips * 2)).clamp(1, count);
         let strip_out = ctx
@@ -235,11 +255,11 @@ impl StripKernel for GpuStrips {
             let n = slice.min(count - done);
             let params = Params {
                 strips,
-                max_block: max_block32,
-                first: (frames.start + done) as u32,
+                max_block: count32,
+                first: done as u32,
                 count: n as u32,
                 bus_offset: done as u32,
-                bus_len: count as u32,
+                bus_len: count32,
                 pad: [0; 2],
             };
             rec.dispatch_elements(

@@ -8,7 +8,7 @@
 
 struct Params {
     strips: u32,
-    max_block: u32, // frames per row of the lane-interleaved input
+    max_block: u32, // frames per row of the lane-interleaved input (this call's)
     first: u32,     // first frame of this slice (input index)
     count: u32,     // frames in this slice
     bus_offset: u32, // where this slice starts in the bus
