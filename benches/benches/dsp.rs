@@ -19,7 +19,7 @@
 // criterion_group! generates an undocumented public function.
 #![allow(missing_docs)]
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::measurement::WallTime;
 use criterion::{
@@ -71,9 +71,8 @@ fn biquads(c: &mut Criterion) {
         for (name, bank) in &mut ours {
             bank.set_all(design);
             group.bench_function(BenchmarkId::new(name.as_str(), channels), |b| {
-                b.iter(|| {
-                    buf.copy_from_slice(&input);
-                    bank.process_interleaved(&mut buf).unwrap();
+                filtering(b, &input, &mut buf, |buf| {
+                    bank.process_interleaved(buf).unwrap()
                 })
             });
         }
@@ -83,8 +82,7 @@ fn biquads(c: &mut Criterion) {
             .map(|_| biquad::DirectForm2Transposed::<f32>::new(coeffs))
             .collect();
         group.bench_function(BenchmarkId::new("biquad-0.6", channels), |b| {
-            b.iter(|| {
-                buf.copy_from_slice(&input);
+            filtering(b, &input, &mut buf, |buf| {
                 for frame in buf.chunks_exact_mut(channels) {
                     for (x, f) in frame.iter_mut().zip(filters.iter_mut()) {
                         *x = f.run(*x);
@@ -105,8 +103,7 @@ fn biquads(c: &mut Criterion) {
             .map(|_| fundsp::biquad_bank::BiquadBank::with_coefs(fc))
             .collect();
         group.bench_function(BenchmarkId::new("fundsp-0.23-BiquadBank", channels), |b| {
-            b.iter(|| {
-                buf.copy_from_slice(&input);
+            filtering(b, &input, &mut buf, |buf| {
                 for frame in buf.chunks_exact_mut(channels) {
                     for (lanes, bank) in frame.chunks_exact_mut(8).zip(banks.iter_mut()) {
                         let y = bank.tick(fundsp::Frame::from_slice(lanes));
@@ -117,6 +114,30 @@ fn biquads(c: &mut Criterion) {
         });
     }
     group.finish();
+}
+
+/// Times `filter` on a fresh copy of `input` each iteration, the copy
+/// untimed: the +6 dB filter would grow a buffer filtered again and again
+/// without bound, and the copy itself can cost more than the filtering
+/// (glibc's `rep movsb` is slow on this AMD CPU when source and destination
+/// sit a few bytes apart modulo 4 KiB, as two small heap buffers do), which
+/// in earlier runs swamped every column at 32 and 256 channels.
+fn filtering(
+    b: &mut criterion::Bencher<'_>,
+    input: &[f32],
+    buf: &mut [f32],
+    mut filter: impl FnMut(&mut [f32]),
+) {
+    b.iter_custom(|iters| {
+        let mut spent = Duration::ZERO;
+        for _ in 0..iters {
+            buf.copy_from_slice(input);
+            let start = Instant::now();
+            filter(std::hint::black_box(&mut *buf));
+            spent += start.elapsed();
+        }
+        spent
+    })
 }
 
 fn full_strip() -> StripSettings {

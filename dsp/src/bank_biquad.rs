@@ -8,10 +8,12 @@ use vivace_backend::{Backend, BackendKind, Preference, SelectError, SimdLevel, U
 /// (`[frame][channel]`, the usual multichannel layout), on scalar or SIMD
 /// across channels.
 ///
-/// The SIMD engine loads eight neighbouring channels of a frame as one
-/// register and keeps four registers in flight, so the filter recursion's
-/// latency is hidden once there are 32 channels or more; channels left over
-/// after whole registers run on the scalar step.
+/// The SIMD engine loads eight (AVX2) or four neighbouring channels of a
+/// frame as one register and keeps up to four registers in flight, so the
+/// filter recursion's latency is hidden once there are 32 channels or more;
+/// from 128 channels on it runs in tiles of 16 frames so the buffer is
+/// walked in order. Channels left over after whole registers run on the
+/// scalar step. Every engine gives bit-identical output.
 ///
 /// ```
 /// use vivace_dsp::{BiquadBank, Coefficients, FilterShape};
@@ -129,14 +131,20 @@ impl BiquadBank {
             }
             None => 0,
         };
-        for c in done..ch {
-            let coef: [f32; 5] = std::array::from_fn(|k| self.coef[k * ch + c]);
-            let mut s = [self.state[c], self.state[ch + c]];
-            for x in frames.iter_mut().skip(c).step_by(ch) {
-                *x = tdf2_step(&coef, &mut s, *x);
+        if done == ch {
+            return Ok(());
+        }
+        // Frame by frame across the remaining channels: their recursions are
+        // independent, so they overlap (one channel at a time would wait on
+        // each sample's multiply-add chain); state goes through L1.
+        let (s1, s2) = self.state.split_at_mut(ch);
+        for frame in frames.chunks_exact_mut(ch) {
+            for c in done..ch {
+                let coef: [f32; 5] = std::array::from_fn(|k| self.coef[k * ch + c]);
+                let mut s = [s1[c], s2[c]];
+                frame[c] = tdf2_step(&coef, &mut s, frame[c]);
+                [s1[c], s2[c]] = s;
             }
-            self.state[c] = s[0];
-            self.state[ch + c] = s[1];
         }
         Ok(())
     }

@@ -309,17 +309,42 @@ impl Mixer {
     /// Planar input → lane-interleaved `[group][side][frame][lane]`.
     fn interleave(&mut self, input: &[f32], frames: usize) {
         let mb = self.config.max_block;
-        if frames == 0 {
-            return;
-        }
-        for strip in 0..self.config.strips {
-            let (group, lane) = (strip / GROUP, strip % GROUP);
+        let strips = self.config.strips;
+        // Each group's eight planar rows per side become frames × eight
+        // lanes, transposed in 8 × 8 tiles: the rows are read and the lanes
+        // written in order (a strip-by-strip scatter was most of the cost
+        // of a block with light strips).
+        for group in 0..strips.div_ceil(GROUP) {
+            let lanes_here = (strips - group * GROUP).min(GROUP);
             for side in 0..2 {
-                let src = &input[(strip * 2 + side) * frames..(strip * 2 + side + 1) * frames];
-                let base = (group * 2 + side) * mb * GROUP + lane;
-                let dst = &mut self.lanes[base..base + (frames - 1) * GROUP + 1];
-                for (d, s) in dst.iter_mut().step_by(GROUP).zip(src) {
-                    *d = *s;
+                let row = |lane: usize| {
+                    let at = ((group * GROUP + lane) * 2 + side) * frames;
+                    &input[at..at + frames]
+                };
+                let base = (group * 2 + side) * mb * GROUP;
+                let dst = &mut self.lanes[base..base + frames * GROUP];
+                let mut f0 = 0;
+                if lanes_here == GROUP {
+                    let rows: [&[f32]; GROUP] = std::array::from_fn(row);
+                    while f0 + GROUP <= frames {
+                        let tile: [[f32; GROUP]; GROUP] = std::array::from_fn(|lane| {
+                            rows[lane][f0..f0 + GROUP].try_into().unwrap()
+                        });
+                        for (j, out) in dst[f0 * GROUP..(f0 + GROUP) * GROUP]
+                            .chunks_exact_mut(GROUP)
+                            .enumerate()
+                        {
+                            for (lane, o) in out.iter_mut().enumerate() {
+                                *o = tile[lane][j];
+                            }
+                        }
+                        f0 += GROUP;
+                    }
+                }
+                for lane in 0..lanes_here {
+                    for (f, x) in row(lane).iter().enumerate().skip(f0) {
+                        dst[f * GROUP + lane] = *x;
+                    }
                 }
             }
         }

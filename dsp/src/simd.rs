@@ -482,6 +482,14 @@ mod imp {
                             .as_ptr()
                             .add(group * 2 * max_block * GROUP + half * V::N);
                         let in_r = in_l.add(max_block * GROUP);
+                        // Stage by stage over the chunk, so that only the
+                        // filter states and the envelope carry from frame to
+                        // frame: the long per-frame chain (EQ → log2 → gain
+                        // computer → exp2 → meters) of consecutive frames
+                        // then overlaps instead of each frame waiting on it.
+                        // The operations per sample are the same either way.
+                        let mut xl = [zero; CHUNK];
+                        let mut xr = [zero; CHUNK];
                         for i in 0..count {
                             let n = start + i;
                             let mut l = V::load(in_l.add(n * GROUP));
@@ -498,8 +506,14 @@ mod imp {
                                 l = tdf2(&coef[band], &mut state[band][0], l, guard);
                                 r = tdf2(&coef[band], &mut state[band][1], r, guard);
                             }
-                            if comp_on {
-                                let level = V::max(V::max(V::abs(l), V::abs(r)), floor);
+                            xl[i] = l;
+                            xr[i] = r;
+                        }
+                        if comp_on {
+                            // The gain computer: no state, frames independent.
+                            let mut target = [zero; CHUNK];
+                            for i in 0..count {
+                                let level = V::max(V::max(V::abs(xl[i]), V::abs(xr[i])), floor);
                                 let over = V::mul_add(log2(level), db_per_log2, V::sub(zero, thr));
                                 let knee = V::add(over, half_knee);
                                 let soft = V::mul(knee_scale, V::mul(knee, knee));
@@ -507,14 +521,24 @@ mod imp {
                                 // over ≥ W/2 → above; over ≤ −W/2 → 0; else soft.
                                 let reduction = V::select_lt(over, half_knee, soft, above);
                                 let reduction = V::select_lt(neg_half_knee, over, reduction, zero);
-                                let reduction = V::min(reduction, ceiling);
+                                target[i] = V::min(reduction, ceiling);
+                            }
+                            // The smoothing: a short recursion.
+                            for t in target.iter_mut().take(count) {
+                                let reduction = *t;
                                 let alpha = V::select_lt(reduction, envelope, attack, release);
                                 envelope =
                                     V::mul_add(alpha, V::sub(envelope, reduction), reduction);
-                                let g = exp2(V::mul(V::add(envelope, makeup), log2_per_db));
-                                l = V::mul(l, g);
-                                r = V::mul(r, g);
+                                *t = envelope;
                             }
+                            for i in 0..count {
+                                let g = exp2(V::mul(V::add(target[i], makeup), log2_per_db));
+                                xl[i] = V::mul(xl[i], g);
+                                xr[i] = V::mul(xr[i], g);
+                            }
+                        }
+                        for i in 0..count {
+                            let (mut l, mut r) = (xl[i], xr[i]);
                             if gain_ramp {
                                 gain[0] = V::add(gain[0], gain_delta[0]);
                                 gain[1] = V::add(gain[1], gain_delta[1]);
@@ -633,9 +657,9 @@ mod imp {
     }
 
     /// A bank of biquads over interleaved frames, written once over the lane
-    /// type: four registers are kept in flight so the recursion's latency
-    /// overlaps. Returns how many leading channels it processed (a multiple
-    /// of `V::N`); the caller does the rest.
+    /// type: up to four registers are kept in flight so the recursion's
+    /// latency overlaps. Returns how many leading channels it processed (a
+    /// multiple of `V::N`); the caller does the rest.
     #[inline(always)]
     unsafe fn biquad_with<V: Vf>(
         coef: &mut [f32],
@@ -643,67 +667,118 @@ mod imp {
         buf: &mut [f32],
         channels: usize,
     ) -> usize {
-        let frames = buf.len() / channels;
-        let guard;
-        // SAFETY: level proven by the caller.
-        unsafe { guard = V::splat(ANTI_DENORMAL) };
+        if channels >= TILED_CHANNELS {
+            // SAFETY: level proven by the caller; the slices are the bank's.
+            return unsafe { biquad_rows::<V>(coef, state, buf, channels) };
+        }
         let mut first = 0;
         while first < channels {
             let width = ((channels - first) / V::N).min(4);
             if width == 0 {
                 break;
             }
-            // SAFETY: coef holds 5 × channels, state 2 × channels values
-            // (`[k][channel]`), buf `frames × channels`; lanes first ..
-            // first + width·N are in range.
+            // SAFETY: level proven by the caller; lanes first ..
+            // first + width·N are channels of the bank.
             unsafe {
-                let mut c = [[V::splat(0.0); 5]; 4];
-                let mut s = [[V::splat(0.0); 2]; 4];
-                for u in 0..width {
-                    let ch = first + u * V::N;
-                    for k in 0..5 {
-                        c[u][k] = V::load(coef.as_ptr().add(k * channels + ch));
-                    }
-                    for w in 0..2 {
-                        s[u][w] = V::load(state.as_ptr().add(w * channels + ch));
-                    }
-                }
-                let ptr = buf.as_mut_ptr();
-                if width == 4 {
-                    // Four registers of state stay in registers; the 20
-                    // coefficient vectors would not fit beside them, so they
-                    // are re-read from L1 each step (cheaper than spilling
-                    // the state, which would put a store-to-load round trip
-                    // on the recursion).
-                    let cp = coef.as_ptr().add(first);
-                    for f in 0..frames {
-                        let row = ptr.add(f * channels + first);
-                        for u in 0..4 {
-                            let x = V::load(row.add(u * V::N));
-                            let cu: [V; 5] =
-                                std::array::from_fn(|k| V::load(cp.add(k * channels + u * V::N)));
-                            tdf2(&cu, &mut s[u], x, guard).store(row.add(u * V::N));
-                        }
-                    }
-                } else {
-                    for f in 0..frames {
-                        let row = ptr.add(f * channels + first);
-                        for u in 0..width {
-                            let x = V::load(row.add(u * V::N));
-                            tdf2(&c[u], &mut s[u], x, guard).store(row.add(u * V::N));
-                        }
-                    }
-                }
-                for u in 0..width {
-                    let ch = first + u * V::N;
-                    for w in 0..2 {
-                        s[u][w].store(state.as_mut_ptr().add(w * channels + ch));
-                    }
+                match width {
+                    1 => biquad_run::<V, 1>(coef, state, buf, channels, first),
+                    2 => biquad_run::<V, 2>(coef, state, buf, channels, first),
+                    3 => biquad_run::<V, 3>(coef, state, buf, channels, first),
+                    _ => biquad_run::<V, 4>(coef, state, buf, channels, first),
                 }
             }
             first += width * V::N;
         }
         first
+    }
+
+    /// From this many channels on, a bank is run in tiles of
+    /// [`TILE_FRAMES`] frames across all channels rather than one
+    /// register-column through every frame: a column pass strides through
+    /// the buffer a row apart, which the prefetcher serves poorly once rows
+    /// are long.
+    const TILED_CHANNELS: usize = 128;
+    /// Frames per tile (state goes through L1 once per tile).
+    const TILE_FRAMES: usize = 32;
+
+    /// Every whole register of channels, tile by tile.
+    #[inline(always)]
+    unsafe fn biquad_rows<V: Vf>(
+        coef: &mut [f32],
+        state: &mut [f32],
+        buf: &mut [f32],
+        channels: usize,
+    ) -> usize {
+        let mut done = 0;
+        for tile in buf.chunks_mut(TILE_FRAMES * channels) {
+            let mut first = 0;
+            while first + 4 * V::N <= channels {
+                // SAFETY: level proven by the caller; first + 4·N ≤ channels.
+                unsafe { biquad_run::<V, 4>(coef, state, tile, channels, first) };
+                first += 4 * V::N;
+            }
+            let width = (channels - first) / V::N;
+            // SAFETY: as above, with first + width·N ≤ channels.
+            unsafe {
+                match width {
+                    1 => biquad_run::<V, 1>(coef, state, tile, channels, first),
+                    2 => biquad_run::<V, 2>(coef, state, tile, channels, first),
+                    3 => biquad_run::<V, 3>(coef, state, tile, channels, first),
+                    _ => {}
+                }
+            }
+            done = first + width * V::N;
+        }
+        done
+    }
+
+    /// `W` registers of channels from `first` through every frame. `W` is a
+    /// constant so the loops unroll and the state stays in registers (a
+    /// state round trip through memory would sit on the recursion).
+    #[inline(always)]
+    unsafe fn biquad_run<V: Vf, const W: usize>(
+        coef: &[f32],
+        state: &mut [f32],
+        buf: &mut [f32],
+        channels: usize,
+        first: usize,
+    ) {
+        let frames = buf.len() / channels;
+        // SAFETY: level proven by the caller; coef holds 5 × channels and
+        // state 2 × channels values (`[k][channel]`), buf `frames ×
+        // channels`, and first + W·N ≤ channels (caller).
+        unsafe {
+            let guard = V::splat(ANTI_DENORMAL);
+            let cp = coef.as_ptr().add(first);
+            let sp = state.as_mut_ptr().add(first);
+            let mut s: [[V; 2]; W] = std::array::from_fn(|u| {
+                std::array::from_fn(|w| V::load(sp.add(w * channels + u * V::N)))
+            });
+            let c: [[V; 5]; W] = std::array::from_fn(|u| {
+                std::array::from_fn(|k| V::load(cp.add(k * channels + u * V::N)))
+            });
+            let ptr = buf.as_mut_ptr().add(first);
+            for f in 0..frames {
+                let row = ptr.add(f * channels);
+                for u in 0..W {
+                    let x = V::load(row.add(u * V::N));
+                    // With four registers of state the 20 coefficient
+                    // vectors do not fit beside them: re-read them from L1
+                    // (cheaper than spilling the state).
+                    let cu: [V; 5] = if W == 4 {
+                        std::array::from_fn(|k| V::load(cp.add(k * channels + u * V::N)))
+                    } else {
+                        c[u]
+                    };
+                    tdf2(&cu, &mut s[u], x, guard).store(row.add(u * V::N));
+                }
+            }
+            for (u, su) in s.iter().enumerate() {
+                for (w, sw) in su.iter().enumerate() {
+                    sw.store(sp.add(w * channels + u * V::N));
+                }
+            }
+        }
     }
 
     #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
