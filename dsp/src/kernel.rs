@@ -16,14 +16,14 @@ use vivace_backend::{
 /// [`GpuStrips`](crate::GpuStrips); a [`Mixer`](crate::Mixer) drives one of
 /// them.
 pub trait StripKernel: Backend + Send {
-    /// Processes `frames` of the lane-interleaved `input`
-    /// (`[group][side][frame][lane]`, `max_block` frames per row) through
-    /// every strip in `bank`, adding each strip's output to `left`/`right`.
+    /// Processes `frames` of the planar `input` (`[strip][side][frame]`,
+    /// rows of `block` frames, `frames.end ≤ block`) through every strip in
+    /// `bank`, adding each strip's output to `left`/`right`.
     fn process(
         &mut self,
         bank: &mut StripBank,
         input: &[f32],
-        max_block: usize,
+        block: usize,
         frames: Range<usize>,
         left: &mut [f32],
         right: &mut [f32],
@@ -46,17 +46,17 @@ impl StripKernel for ScalarStrips {
         &mut self,
         bank: &mut StripBank,
         input: &[f32],
-        max_block: usize,
+        block: usize,
         frames: Range<usize>,
         left: &mut [f32],
         right: &mut [f32],
     ) -> Result<(), Error> {
+        check_kernel_buffers(bank, input, block, &frames, left, right)?;
         let p = bank.padded;
         let groups = bank.groups();
         for strip in 0..bank.strips {
-            let (group, lane) = (strip / GROUP, strip % GROUP);
-            let row = |side: usize| (group * 2 + side) * max_block * GROUP + lane;
-            let (row_l, row_r) = (row(0), row(1));
+            let group = strip / GROUP;
+            let (row_l, row_r) = (strip * 2 * block, (strip * 2 + 1) * block);
             let mut coef = [[0.0f32; 5]; BANDS];
             let mut delta = [[0.0f32; 5]; BANDS];
             let mut state = [[[0.0f32; 2]; 2]; BANDS];
@@ -87,8 +87,8 @@ impl StripKernel for ScalarStrips {
             let mut peak = [bank.peak[strip], bank.peak[p + strip]];
             let mut sum_squares = [bank.sum_squares[strip], bank.sum_squares[p + strip]];
             for n in frames.clone() {
-                let mut l = input[row_l + n * GROUP];
-                let mut r = input[row_r + n * GROUP];
+                let mut l = input[row_l + n];
+                let mut r = input[row_r + n];
                 for band in 0..BANDS {
                     if !run[band] {
                         continue;
@@ -207,14 +207,53 @@ impl StripKernel for SimdStrips {
         &mut self,
         bank: &mut StripBank,
         input: &[f32],
-        max_block: usize,
+        block: usize,
         frames: Range<usize>,
         left: &mut [f32],
         right: &mut [f32],
     ) -> Result<(), Error> {
-        crate::simd::process_strips(self.level, bank, input, max_block, frames, left, right);
+        check_kernel_buffers(bank, input, block, &frames, left, right)?;
+        crate::simd::process_strips(self.level, bank, input, block, frames, left, right);
         Ok(())
     }
+}
+
+/// The buffer contract of [`StripKernel::process`], as a typed error.
+pub(crate) fn check_kernel_buffers(
+    bank: &StripBank,
+    input: &[f32],
+    block: usize,
+    frames: &Range<usize>,
+    left: &[f32],
+    right: &[f32],
+) -> Result<(), Error> {
+    if frames.start > frames.end || frames.end > block {
+        return Err(Error::invalid(
+            "frame range",
+            format!("{frames:?} does not lie within a block of {block} frames"),
+        ));
+    }
+    let needed = bank
+        .strips
+        .checked_mul(2 * block)
+        .ok_or_else(|| Error::invalid("block length", "strips × 2 × block overflows"))?;
+    if input.len() < needed {
+        return Err(Error::LengthMismatch {
+            what: "planar input (strips × 2 × block)",
+            expected: needed,
+            actual: input.len(),
+        });
+    }
+    for (what, bus) in [("left bus", left), ("right bus", right)] {
+        if bus.len() < frames.end {
+            return Err(Error::LengthMismatch {
+                what,
+                expected: frames.end,
+                actual: bus.len(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The strip-kernel chain for a mixer: GPU, the best SIMD level, then
@@ -295,7 +334,7 @@ pub fn calibrate_strip_kernel(
     bank.begin_block(config.max_block);
     bank.end_block();
     let mut x = 0x2545_f491_4f6c_dd1du64;
-    let input: Vec<f32> = (0..bank.groups() * 2 * config.max_block * GROUP)
+    let input: Vec<f32> = (0..config.strips * 2 * config.max_block)
         .map(|_| {
             x ^= x << 13;
             x ^= x >> 7;

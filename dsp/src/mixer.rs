@@ -1,7 +1,7 @@
 //! The mixer: any number of channel strips summed to a stereo bus,
 //! real-time safe, on a run-time chosen backend.
 
-use crate::bank::{GROUP, StripBank};
+use crate::bank::StripBank;
 use crate::error::{Error, check_len, check_positive};
 use crate::kernel::{ScalarStrips, StripKernel, calibrate_strip_kernel, select_strip_kernel};
 use crate::strip::StripSettings;
@@ -108,8 +108,6 @@ pub struct Mixer {
     bank: StripBank,
     kernel: Box<dyn StripKernel>,
     skipped: Vec<Unavailable>,
-    /// Lane-interleaved input `[group][side][frame][lane]`.
-    lanes: Vec<f32>,
     window_filled: usize,
     meters: Vec<StripMeters>,
 }
@@ -151,13 +149,11 @@ impl Mixer {
     pub fn with_kernel(config: MixerConfig, kernel: Box<dyn StripKernel>) -> Result<Mixer, Error> {
         config.validate()?;
         let bank = StripBank::new(config.strips, config.sample_rate);
-        let lanes = vec![0.0; bank.groups() * 2 * config.max_block * GROUP];
         Ok(Mixer {
             config,
             bank,
             kernel,
             skipped: Vec::new(),
-            lanes,
             window_filled: 0,
             meters: vec![StripMeters::SILENT; config.strips],
         })
@@ -243,7 +239,6 @@ impl Mixer {
             self.config.strips * 2 * frames,
             input.len(),
         )?;
-        self.interleave(input, frames);
         left.fill(0.0);
         right.fill(0.0);
         self.bank.begin_block(frames);
@@ -253,14 +248,10 @@ impl Mixer {
                 break Ok(());
             }
             let end = frames.min(start + self.config.meter_window - self.window_filled);
-            if let Err(e) = self.kernel.process(
-                &mut self.bank,
-                &self.lanes,
-                self.config.max_block,
-                start..end,
-                left,
-                right,
-            ) {
+            if let Err(e) =
+                self.kernel
+                    .process(&mut self.bank, input, frames, start..end, left, right)
+            {
                 break Err(e);
             }
             self.window_filled += end - start;
@@ -304,50 +295,6 @@ impl Mixer {
             start += n;
         }
         Ok(())
-    }
-
-    /// Planar input → lane-interleaved `[group][side][frame][lane]`.
-    fn interleave(&mut self, input: &[f32], frames: usize) {
-        let mb = self.config.max_block;
-        let strips = self.config.strips;
-        // Each group's eight planar rows per side become frames × eight
-        // lanes, transposed in 8 × 8 tiles: the rows are read and the lanes
-        // written in order (a strip-by-strip scatter was most of the cost
-        // of a block with light strips).
-        for group in 0..strips.div_ceil(GROUP) {
-            let lanes_here = (strips - group * GROUP).min(GROUP);
-            for side in 0..2 {
-                let row = |lane: usize| {
-                    let at = ((group * GROUP + lane) * 2 + side) * frames;
-                    &input[at..at + frames]
-                };
-                let base = (group * 2 + side) * mb * GROUP;
-                let dst = &mut self.lanes[base..base + frames * GROUP];
-                let mut f0 = 0;
-                if lanes_here == GROUP {
-                    let rows: [&[f32]; GROUP] = std::array::from_fn(row);
-                    while f0 + GROUP <= frames {
-                        let tile: [[f32; GROUP]; GROUP] = std::array::from_fn(|lane| {
-                            rows[lane][f0..f0 + GROUP].try_into().unwrap()
-                        });
-                        for (j, out) in dst[f0 * GROUP..(f0 + GROUP) * GROUP]
-                            .chunks_exact_mut(GROUP)
-                            .enumerate()
-                        {
-                            for (lane, o) in out.iter_mut().enumerate() {
-                                *o = tile[lane][j];
-                            }
-                        }
-                        f0 += GROUP;
-                    }
-                }
-                for lane in 0..lanes_here {
-                    for (f, x) in row(lane).iter().enumerate().skip(f0) {
-                        dst[f * GROUP + lane] = *x;
-                    }
-                }
-            }
-        }
     }
 
     fn publish_meters(&mut self) {

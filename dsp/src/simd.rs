@@ -119,6 +119,10 @@ mod imp {
         unsafe fn frexp(x: Self) -> (Self, Self);
         /// 2^n for integer-valued n in [−126, 127].
         unsafe fn pow2i(n: Self) -> Self;
+        /// Reads `N` rows of `N` values (row `r` at `p + r·stride`) and
+        /// writes them transposed to `out[0..N]`: `out[j]` lane `r` is row
+        /// `r`'s value `j`.
+        unsafe fn load_transposed(p: *const f32, stride: usize, out: *mut Self);
     }
 
     #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
@@ -130,7 +134,7 @@ mod imp {
          round $round:ident, cast_i $cast_i:ident, cast_f $cast_f:ident, set1_i $set1_i:ident,
          and_i $and_i:ident, or_i $or_i:ident, add_i $add_i:ident, srli $srli:ident, slli $slli:ident,
          cvt_if $cvt_if:ident, cvt_fi $cvt_fi:ident,
-         fma $fma:expr) => {
+         fma $fma:expr, transpose $transpose:ident) => {
             #[derive(Clone, Copy)]
             struct $name($reg);
             // SAFETY (all methods): the caller proved `$feat` (trait
@@ -224,8 +228,77 @@ mod imp {
                         $name($cast_f($slli::<23>(e)))
                     }
                 }
+                #[inline(always)]
+                unsafe fn load_transposed(p: *const f32, stride: usize, out: *mut Self) {
+                    // SAFETY: see the impl comment; `out` has N slots.
+                    unsafe {
+                        for (j, v) in $transpose(p, stride).into_iter().enumerate() {
+                            out.add(j).write($name(v));
+                        }
+                    }
+                }
             }
         };
+    }
+
+    /// 8 × 8 transpose of rows at `p + r·stride` (AVX).
+    ///
+    /// # Safety
+    /// AVX is available and the 8 rows hold 8 readable values each.
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    #[inline(always)]
+    unsafe fn transpose_avx(p: *const f32, stride: usize) -> [__m256; 8] {
+        // SAFETY: the caller's contract.
+        unsafe {
+            let r: [__m256; 8] = std::array::from_fn(|i| _mm256_loadu_ps(p.add(i * stride)));
+            // Pairs of rows interleaved (per 128-bit half): a0 b0 a1 b1 …
+            let lo: [__m256; 4] =
+                std::array::from_fn(|i| _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]));
+            let hi: [__m256; 4] =
+                std::array::from_fn(|i| _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]));
+            // Four rows' value j (and j + 4) side by side: a_j b_j c_j d_j.
+            let q = [
+                _mm256_shuffle_ps::<0x44>(lo[0], lo[1]),
+                _mm256_shuffle_ps::<0xee>(lo[0], lo[1]),
+                _mm256_shuffle_ps::<0x44>(hi[0], hi[1]),
+                _mm256_shuffle_ps::<0xee>(hi[0], hi[1]),
+                _mm256_shuffle_ps::<0x44>(lo[2], lo[3]),
+                _mm256_shuffle_ps::<0xee>(lo[2], lo[3]),
+                _mm256_shuffle_ps::<0x44>(hi[2], hi[3]),
+                _mm256_shuffle_ps::<0xee>(hi[2], hi[3]),
+            ];
+            // Low halves give values 0–3, high halves 4–7.
+            std::array::from_fn(|j| {
+                if j < 4 {
+                    _mm256_permute2f128_ps::<0x20>(q[j], q[j + 4])
+                } else {
+                    _mm256_permute2f128_ps::<0x31>(q[j - 4], q[j])
+                }
+            })
+        }
+    }
+
+    /// 4 × 4 transpose of rows at `p + r·stride` (SSE).
+    ///
+    /// # Safety
+    /// SSE is available and the 4 rows hold 4 readable values each.
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    #[inline(always)]
+    unsafe fn transpose_sse(p: *const f32, stride: usize) -> [__m128; 4] {
+        // SAFETY: the caller's contract.
+        unsafe {
+            let r: [__m128; 4] = std::array::from_fn(|i| _mm_loadu_ps(p.add(i * stride)));
+            let t0 = _mm_unpacklo_ps(r[0], r[1]);
+            let t1 = _mm_unpacklo_ps(r[2], r[3]);
+            let t2 = _mm_unpackhi_ps(r[0], r[1]);
+            let t3 = _mm_unpackhi_ps(r[2], r[3]);
+            [
+                _mm_movelh_ps(t0, t1),
+                _mm_movehl_ps(t1, t0),
+                _mm_movelh_ps(t2, t3),
+                _mm_movehl_ps(t3, t2),
+            ]
+        }
     }
 
     #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
@@ -238,7 +311,7 @@ mod imp {
         set1_i _mm256_set1_epi32, and_i _mm256_and_si256, or_i _mm256_or_si256,
         add_i _mm256_add_epi32, srli _mm256_srli_epi32, slli _mm256_slli_epi32,
         cvt_if _mm256_cvtepi32_ps, cvt_fi _mm256_cvtps_epi32,
-        fma _mm256_fmadd_ps);
+        fma _mm256_fmadd_ps, transpose transpose_avx);
 
     #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
     lanes!(Sse, __m128, 4, "sse4.1",
@@ -250,7 +323,7 @@ mod imp {
         set1_i _mm_set1_epi32, and_i _mm_and_si128, or_i _mm_or_si128,
         add_i _mm_add_epi32, srli _mm_srli_epi32, slli _mm_slli_epi32,
         cvt_if _mm_cvtepi32_ps, cvt_fi _mm_cvtps_epi32,
-        fma (|a, b, c| _mm_add_ps(_mm_mul_ps(a, b), c)));
+        fma (|a, b, c| _mm_add_ps(_mm_mul_ps(a, b), c)), transpose transpose_sse);
 
     /// wasm simd128 lanes (the module was compiled with simd128, so every
     /// intrinsic here is available; only loads and stores are unsafe).
@@ -336,6 +409,22 @@ mod imp {
             let e = i32x4_add(i32x4_trunc_sat_f32x4(n.0), i32x4_splat(127));
             Wasm(i32x4_shl(e, 23))
         }
+        #[inline(always)]
+        unsafe fn load_transposed(p: *const f32, stride: usize, out: *mut Self) {
+            // SAFETY: the caller passes 4 rows of 4 valid f32 and 4 slots.
+            unsafe {
+                let r: [v128; 4] =
+                    std::array::from_fn(|i| v128_load(p.add(i * stride).cast::<v128>()));
+                let t0 = i32x4_shuffle::<0, 4, 1, 5>(r[0], r[1]);
+                let t1 = i32x4_shuffle::<0, 4, 1, 5>(r[2], r[3]);
+                let t2 = i32x4_shuffle::<2, 6, 3, 7>(r[0], r[1]);
+                let t3 = i32x4_shuffle::<2, 6, 3, 7>(r[2], r[3]);
+                out.write(Wasm(i64x2_shuffle::<0, 2>(t0, t1)));
+                out.add(1).write(Wasm(i64x2_shuffle::<1, 3>(t0, t1)));
+                out.add(2).write(Wasm(i64x2_shuffle::<0, 2>(t2, t3)));
+                out.add(3).write(Wasm(i64x2_shuffle::<1, 3>(t2, t3)));
+            }
+        }
     }
 
     /// log2(x) for x > 0 normal, to ~1e-7: x = m·2^e, m folded into
@@ -419,7 +508,7 @@ mod imp {
     unsafe fn strips_with<V: Vf>(
         bank: &mut StripBank,
         input: &[f32],
-        max_block: usize,
+        block: usize,
         frames: Range<usize>,
         left: &mut [f32],
         right: &mut [f32],
@@ -442,9 +531,11 @@ mod imp {
                 for half in 0..GROUP / V::N {
                     let strip = group * GROUP + half * V::N;
                     // SAFETY: every per-strip array has `padded` entries and
-                    // strip + N ≤ padded; input rows hold max_block × GROUP
-                    // values and end ≤ max_block (checked by the mixer); the
-                    // bus buffers hold CHUNK × GROUP and count ≤ CHUNK.
+                    // strip + N ≤ padded; the input holds `block` frames for
+                    // each side of each of `bank.strips` strips, only real
+                    // strips' rows are read, and end ≤ block (asserted by
+                    // `process_strips`); the bus buffers hold CHUNK × GROUP
+                    // and count ≤ CHUNK.
                     unsafe {
                         let ld = |v: &[f32], at: usize| V::load(v.as_ptr().add(at + strip));
                         let mut coef = [[V::splat(0.0); 5]; BANDS];
@@ -478,10 +569,6 @@ mod imp {
                         let neg_half_knee = V::sub(V::splat(0.0), half_knee);
                         let zero = V::splat(0.0);
                         let half_v = V::splat(0.5);
-                        let in_l = input
-                            .as_ptr()
-                            .add(group * 2 * max_block * GROUP + half * V::N);
-                        let in_r = in_l.add(max_block * GROUP);
                         // Stage by stage over the chunk, so that only the
                         // filter states and the envelope carry from frame to
                         // frame: the long per-frame chain (EQ → log2 → gain
@@ -490,10 +577,33 @@ mod imp {
                         // The operations per sample are the same either way.
                         let mut xl = [zero; CHUNK];
                         let mut xr = [zero; CHUNK];
+                        // The strips' planar rows, transposed N frames at a
+                        // time into one register per frame; lanes past the
+                        // last strip stay silent.
+                        let real = bank.strips.saturating_sub(strip).min(V::N);
+                        for (side, x) in [&mut xl, &mut xr].into_iter().enumerate() {
+                            let rows = input.as_ptr().add((strip * 2 + side) * block + start);
+                            let mut i = 0;
+                            if real == V::N {
+                                while i + V::N <= count {
+                                    V::load_transposed(
+                                        rows.add(i),
+                                        2 * block,
+                                        x.as_mut_ptr().add(i),
+                                    );
+                                    i += V::N;
+                                }
+                            }
+                            for (i, xi) in x.iter_mut().enumerate().take(count).skip(i) {
+                                let mut frame = [0.0f32; GROUP];
+                                for (lane, v) in frame.iter_mut().enumerate().take(real) {
+                                    *v = *rows.add(lane * 2 * block + i);
+                                }
+                                *xi = V::load(frame.as_ptr());
+                            }
+                        }
                         for i in 0..count {
-                            let n = start + i;
-                            let mut l = V::load(in_l.add(n * GROUP));
-                            let mut r = V::load(in_r.add(n * GROUP));
+                            let (mut l, mut r) = (xl[i], xr[i]);
                             for band in 0..BANDS {
                                 if !run[band] {
                                     continue;
@@ -596,13 +706,13 @@ mod imp {
     fn strips_avx2(
         bank: &mut StripBank,
         input: &[f32],
-        mb: usize,
+        block: usize,
         frames: Range<usize>,
         l: &mut [f32],
         r: &mut [f32],
     ) {
         // SAFETY: only called where avx2+fma were detected.
-        unsafe { strips_with::<Avx>(bank, input, mb, frames, l, r) }
+        unsafe { strips_with::<Avx>(bank, input, block, frames, l, r) }
     }
 
     #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
@@ -610,13 +720,13 @@ mod imp {
     fn strips_sse41(
         bank: &mut StripBank,
         input: &[f32],
-        mb: usize,
+        block: usize,
         frames: Range<usize>,
         l: &mut [f32],
         r: &mut [f32],
     ) {
         // SAFETY: only called where sse4.1 was detected.
-        unsafe { strips_with::<Sse>(bank, input, mb, frames, l, r) }
+        unsafe { strips_with::<Sse>(bank, input, block, frames, l, r) }
     }
 
     /// Dispatch; `level` comes from a checked constructor.
@@ -624,15 +734,14 @@ mod imp {
         level: SimdLevel,
         bank: &mut StripBank,
         input: &[f32],
-        max_block: usize,
+        block: usize,
         frames: Range<usize>,
         left: &mut [f32],
         right: &mut [f32],
     ) {
         // The unchecked loads rely on these (guaranteed by the mixer).
-        let groups = bank.groups();
-        assert!(frames.end <= max_block && frames.end <= left.len() && frames.end <= right.len());
-        assert!(input.len() >= groups * 2 * max_block * GROUP);
+        assert!(frames.end <= block && frames.end <= left.len() && frames.end <= right.len());
+        assert!(input.len() >= bank.strips * 2 * block);
         assert!(
             bank.coef.len() == BANDS * 5 * bank.padded
                 && bank.state.len() == BANDS * 4 * bank.padded
@@ -641,18 +750,16 @@ mod imp {
         #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
         match level {
             // SAFETY: `level` was checked by the SimdStrips constructor.
-            SimdLevel::Avx2Fma => unsafe {
-                strips_avx2(bank, input, max_block, frames, left, right)
-            },
+            SimdLevel::Avx2Fma => unsafe { strips_avx2(bank, input, block, frames, left, right) },
             // SAFETY: as above.
-            _ => unsafe { strips_sse41(bank, input, max_block, frames, left, right) },
+            _ => unsafe { strips_sse41(bank, input, block, frames, left, right) },
         }
         #[cfg(target_arch = "wasm32")]
         {
             debug_assert_eq!(level, SimdLevel::Simd128);
             // SAFETY: the module is compiled with simd128; the asserts above
             // bound every load and store.
-            unsafe { strips_with::<Wasm>(bank, input, max_block, frames, left, right) }
+            unsafe { strips_with::<Wasm>(bank, input, block, frames, left, right) }
         }
     }
 

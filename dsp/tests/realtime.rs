@@ -1,9 +1,12 @@
 //! `Mixer::process` allocates nothing (a counting global allocator), on
 //! every backend this machine has, including blocks that ramp settings and
 //! cross meter windows.
+//!
+//! Only the test thread's allocations count: the test harness's own thread
+//! may allocate at any moment (it once did, mid-test, and failed the test).
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
 use vivace_backend::SimdLevel;
 use vivace_dsp::{
     Bell, CompressorSettings, Mixer, MixerConfig, ScalarStrips, Shelf, SimdStrips, StripKernel,
@@ -12,12 +15,24 @@ use vivace_dsp::{
 
 struct Counting;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    // Const-initialised: reading it never allocates.
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn count() {
+    // `try_with`: a thread being torn down has no slot (and is not ours).
+    let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+}
+
+fn allocations() -> usize {
+    ALLOCATIONS.with(Cell::get)
+}
 
 // SAFETY: forwards to the system allocator unchanged; only counts.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         // SAFETY: same contract as the caller's.
         unsafe { System.alloc(layout) }
     }
@@ -26,7 +41,7 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         // SAFETY: same contract as the caller's.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -62,7 +77,7 @@ fn process_allocates_nothing() {
             .map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5)
             .collect();
         let (mut l, mut r) = (vec![0.0f32; 128], vec![0.0f32; 128]);
-        let before = ALLOCATIONS.load(Ordering::Relaxed);
+        let before = allocations();
         for block in 0..50 {
             if block % 10 == 5 {
                 // Retuning between blocks: validation and coefficient
@@ -81,7 +96,7 @@ fn process_allocates_nothing() {
                 .process(&input[..strips * 2 * n], &mut l[..n], &mut r[..n])
                 .unwrap();
         }
-        let after = ALLOCATIONS.load(Ordering::Relaxed);
+        let after = allocations();
         assert_eq!(
             after - before,
             0,

@@ -32,7 +32,7 @@ use vivace_gpu_compute::{ComputeKernel, GpuContext};
 
 use crate::bank::{BANDS, GROUP, StripBank};
 use crate::error::Error;
-use crate::kernel::StripKernel;
+use crate::kernel::{StripKernel, check_kernel_buffers};
 
 const STRIPS: ComputeKernel = ComputeKernel {
     label: "dsp_strips",
@@ -204,33 +204,38 @@ impl StripKernel for GpuStrips {
         &mut self,
         bank: &mut StripBank,
         input: &[f32],
-        max_block: usize,
+        block: usize,
         frames: Range<usize>,
         left: &mut [f32],
         right: &mut [f32],
     ) -> Result<(), Error> {
+        check_kernel_buffers(bank, input, block, &frames, left, right)?;
         let count = frames.len();
         if count == 0 || bank.strips == 0 {
             return Ok(());
         }
         let too_long = |what| Error::invalid(what, "too long for the GPU kernel's 32-bit indices");
         let strips = u32::try_from(bank.strips).map_err(|_| too_long("strip count"))?;
-        let rows = bank.groups() * 2;
-        if frames.end > max_block || input.len() < rows * max_block * GROUP {
-            return Err(Error::LengthMismatch {
-                what: "lane-interleaved input (groups × 2 × max_block × 8)",
-                expected: rows * max_block * GROUP,
-                actual: input.len(),
-            });
-        }
-        // Only this call's frames go up: the mixer calls once per meter
+        // The shader reads each group of eight strips' side as frames ×
+        // eight lanes (neighbouring invocations read neighbouring words);
+        // only this call's frames go up (the mixer calls once per meter
         // window, and a long block would otherwise be uploaded whole each
-        // time.
+        // time), and lanes past the last strip are silent.
+        let rows = bank.groups() * 2;
         self.lanes.clear();
-        for row in 0..rows {
-            let at = row * max_block * GROUP;
-            self.lanes
-                .extend_from_slice(&input[at + frames.start * GROUP..at + frames.end * GROUP]);
+        self.lanes.resize(rows * count * GROUP, 0.0);
+        for strip in 0..bank.strips {
+            let (group, lane) = (strip / GROUP, strip % GROUP);
+            for side in 0..2 {
+                let src = (strip * 2 + side) * block;
+                let dst = (group * 2 + side) * count * GROUP + lane;
+                for (i, x) in input[src + frames.start..src + frames.end]
+                    .iter()
+                    .enumerate()
+                {
+                    self.lanes[dst + i * GROUP] = *x;
+                }
+            }
         }
         if self.lanes.len() >= u32::MAX as usize {
             return Err(too_long("input"));
