@@ -281,7 +281,7 @@ pub fn select_strip_kernel(
 }
 
 fn cpu_chain(chain: &mut Vec<Candidate<'_, Box<dyn StripKernel>>>) {
-    for level in [SimdLevel::Avx2Fma, SimdLevel::Sse41] {
+    for level in crate::simd::LEVELS {
         chain.push(Candidate::new(BackendKind::Simd(level), move || {
             SimdStrips::new(level).map(|k| Box::new(k) as Box<dyn StripKernel>)
         }));

@@ -1,11 +1,11 @@
 //! SIMD across strips and channels: each register holds the same stage of
-//! 8 (AVX2+FMA) or 4 (SSE4.1, wasm simd128) independent channels.
+//! 8 (AVX2+FMA) or 4 (SSE4.1, NEON, wasm simd128) independent channels.
 //!
 //! The kernels are written once over a lane type (`imp::Vf`); x86 gets
-//! AVX2+FMA and SSE4.1 lanes (detected at run time), wasm32 gets simd128
-//! lanes where the module is compiled with `-C target-feature=+simd128`
-//! (WebAssembly has no run-time detection: an engine without SIMD refuses
-//! such a module). No NEON lanes yet.
+//! AVX2+FMA and SSE4.1 lanes (detected at run time), aarch64 NEON lanes
+//! (part of the architecture's baseline), wasm32 simd128 lanes where the
+//! module is compiled with `-C target-feature=+simd128` (WebAssembly has no
+//! run-time detection: an engine without SIMD refuses such a module).
 //!
 //! The only way to reach the `#[target_feature]` functions is through
 //! [`SimdStrips`](crate::SimdStrips) or a SIMD [`BiquadBank`](crate::BiquadBank),
@@ -16,8 +16,12 @@ use std::ops::Range;
 use vivace_backend::{BackendKind, SimdLevel, Unavailable};
 
 /// The levels with kernels here, best first.
-pub(crate) const LEVELS: [SimdLevel; 3] =
-    [SimdLevel::Avx2Fma, SimdLevel::Sse41, SimdLevel::Simd128];
+pub(crate) const LEVELS: [SimdLevel; 4] = [
+    SimdLevel::Avx2Fma,
+    SimdLevel::Sse41,
+    SimdLevel::Neon,
+    SimdLevel::Simd128,
+];
 
 /// Ok if this CPU has `level` and there is a kernel for it.
 pub(crate) fn check_level(level: SimdLevel) -> Result<(), Unavailable> {
@@ -52,6 +56,7 @@ pub(crate) fn best_level() -> Result<SimdLevel, Unavailable> {
 #[cfg(not(any(
     target_arch = "x86",
     target_arch = "x86_64",
+    all(target_arch = "aarch64", target_feature = "neon"),
     all(target_arch = "wasm32", target_feature = "simd128")
 )))]
 mod imp {
@@ -81,9 +86,12 @@ mod imp {
 #[cfg(any(
     target_arch = "x86",
     target_arch = "x86_64",
+    all(target_arch = "aarch64", target_feature = "neon"),
     all(target_arch = "wasm32", target_feature = "simd128")
 ))]
 mod imp {
+    #[cfg(target_arch = "aarch64")]
+    use std::arch::aarch64::*;
     #[cfg(target_arch = "wasm32")]
     use std::arch::wasm32::*;
     #[cfg(target_arch = "x86")]
@@ -324,6 +332,126 @@ mod imp {
         add_i _mm_add_epi32, srli _mm_srli_epi32, slli _mm_slli_epi32,
         cvt_if _mm_cvtepi32_ps, cvt_fi _mm_cvtps_epi32,
         fma (|a, b, c| _mm_add_ps(_mm_mul_ps(a, b), c)), transpose transpose_sse);
+
+    /// NEON lanes (NEON is part of the aarch64 baseline that this code was
+    /// compiled for, so every intrinsic is available; only loads and stores
+    /// are unsafe).
+    #[cfg(target_arch = "aarch64")]
+    #[derive(Clone, Copy)]
+    pub(crate) struct Neon(float32x4_t);
+
+    #[cfg(target_arch = "aarch64")]
+    impl Vf for Neon {
+        const N: usize = 4;
+        #[inline(always)]
+        unsafe fn splat(v: f32) -> Self {
+            // SAFETY: NEON is in this build's baseline (module cfg).
+            unsafe { Neon(vdupq_n_f32(v)) }
+        }
+        #[inline(always)]
+        unsafe fn load(p: *const f32) -> Self {
+            // SAFETY: the caller passes 4 valid f32 (trait contract).
+            unsafe { Neon(vld1q_f32(p)) }
+        }
+        #[inline(always)]
+        unsafe fn store(self, p: *mut f32) {
+            // SAFETY: as for `load`.
+            unsafe { vst1q_f32(p, self.0) }
+        }
+        #[inline(always)]
+        unsafe fn add(a: Self, b: Self) -> Self {
+            // SAFETY: NEON is in this build's baseline (module cfg).
+            unsafe { Neon(vaddq_f32(a.0, b.0)) }
+        }
+        #[inline(always)]
+        unsafe fn sub(a: Self, b: Self) -> Self {
+            // SAFETY: NEON is in this build's baseline (module cfg).
+            unsafe { Neon(vsubq_f32(a.0, b.0)) }
+        }
+        #[inline(always)]
+        unsafe fn mul(a: Self, b: Self) -> Self {
+            // SAFETY: NEON is in this build's baseline (module cfg).
+            unsafe { Neon(vmulq_f32(a.0, b.0)) }
+        }
+        #[inline(always)]
+        unsafe fn mul_add(a: Self, b: Self, c: Self) -> Self {
+            // Fused, as on AVX2+FMA (the filters never use it: see `tdf2`).
+            // SAFETY: NEON is in this build's baseline (module cfg).
+            unsafe { Neon(vfmaq_f32(c.0, a.0, b.0)) }
+        }
+        #[inline(always)]
+        unsafe fn max(a: Self, b: Self) -> Self {
+            // SAFETY: NEON is in this build's baseline (module cfg).
+            unsafe { Neon(vmaxq_f32(a.0, b.0)) }
+        }
+        #[inline(always)]
+        unsafe fn min(a: Self, b: Self) -> Self {
+            // SAFETY: NEON is in this build's baseline (module cfg).
+            unsafe { Neon(vminq_f32(a.0, b.0)) }
+        }
+        #[inline(always)]
+        unsafe fn abs(a: Self) -> Self {
+            // SAFETY: NEON is in this build's baseline (module cfg).
+            unsafe { Neon(vabsq_f32(a.0)) }
+        }
+        #[inline(always)]
+        unsafe fn div(a: Self, b: Self) -> Self {
+            // SAFETY: NEON is in this build's baseline (module cfg).
+            unsafe { Neon(vdivq_f32(a.0, b.0)) }
+        }
+        #[inline(always)]
+        unsafe fn select_lt(a: Self, b: Self, t: Self, f: Self) -> Self {
+            // SAFETY: NEON is in this build's baseline (module cfg).
+            unsafe { Neon(vbslq_f32(vcltq_f32(a.0, b.0), t.0, f.0)) }
+        }
+        #[inline(always)]
+        unsafe fn round(a: Self) -> Self {
+            // Round half to even, like the x86 levels' `round`.
+            // SAFETY: NEON is in this build's baseline (module cfg).
+            unsafe { Neon(vrndnq_f32(a.0)) }
+        }
+        #[inline(always)]
+        unsafe fn frexp(x: Self) -> (Self, Self) {
+            // SAFETY: NEON is in this build's baseline (module cfg).
+            unsafe {
+                let bits = vreinterpretq_u32_f32(x.0);
+                let e = vaddq_s32(
+                    vreinterpretq_s32_u32(vandq_u32(vshrq_n_u32::<23>(bits), vdupq_n_u32(0xff))),
+                    vdupq_n_s32(-127),
+                );
+                let m = vorrq_u32(
+                    vandq_u32(bits, vdupq_n_u32(0x007f_ffff)),
+                    vdupq_n_u32(0x3f80_0000),
+                );
+                (Neon(vcvtq_f32_s32(e)), Neon(vreinterpretq_f32_u32(m)))
+            }
+        }
+        #[inline(always)]
+        unsafe fn pow2i(n: Self) -> Self {
+            // n is integer-valued, so truncation is exact.
+            // SAFETY: NEON is in this build's baseline (module cfg).
+            unsafe {
+                let e = vaddq_s32(vcvtq_s32_f32(n.0), vdupq_n_s32(127));
+                Neon(vreinterpretq_f32_s32(vshlq_n_s32::<23>(e)))
+            }
+        }
+        #[inline(always)]
+        unsafe fn load_transposed(p: *const f32, stride: usize, out: *mut Self) {
+            // SAFETY: the caller passes 4 rows of 4 valid f32 and 4 slots.
+            unsafe {
+                let r: [float32x4_t; 4] = std::array::from_fn(|i| vld1q_f32(p.add(i * stride)));
+                // a0 b0 a2 b2 / a1 b1 a3 b3, and the same for rows c, d.
+                let ab = [vtrn1q_f32(r[0], r[1]), vtrn2q_f32(r[0], r[1])];
+                let cd = [vtrn1q_f32(r[2], r[3]), vtrn2q_f32(r[2], r[3])];
+                let d = vreinterpretq_f64_f32;
+                let f = vreinterpretq_f32_f64;
+                out.write(Neon(f(vtrn1q_f64(d(ab[0]), d(cd[0])))));
+                out.add(1).write(Neon(f(vtrn1q_f64(d(ab[1]), d(cd[1])))));
+                out.add(2).write(Neon(f(vtrn2q_f64(d(ab[0]), d(cd[0])))));
+                out.add(3).write(Neon(f(vtrn2q_f64(d(ab[1]), d(cd[1])))));
+            }
+        }
+    }
 
     /// wasm simd128 lanes (the module was compiled with simd128, so every
     /// intrinsic here is available; only loads and stores are unsafe).
@@ -754,6 +882,13 @@ mod imp {
             // SAFETY: as above.
             _ => unsafe { strips_sse41(bank, input, block, frames, left, right) },
         }
+        #[cfg(target_arch = "aarch64")]
+        {
+            debug_assert_eq!(level, SimdLevel::Neon);
+            // SAFETY: NEON is in this build's baseline; the asserts above
+            // bound every load and store.
+            unsafe { strips_with::<Neon>(bank, input, block, frames, left, right) }
+        }
         #[cfg(target_arch = "wasm32")]
         {
             debug_assert_eq!(level, SimdLevel::Simd128);
@@ -924,6 +1059,13 @@ mod imp {
             SimdLevel::Avx2Fma => unsafe { biquad_avx2(coef, state, buf, channels) },
             // SAFETY: as above.
             _ => unsafe { biquad_sse41(coef, state, buf, channels) },
+        }
+        #[cfg(target_arch = "aarch64")]
+        {
+            debug_assert_eq!(level, SimdLevel::Neon);
+            // SAFETY: NEON is in this build's baseline; the asserts above
+            // bound every access.
+            unsafe { biquad_with::<Neon>(coef, state, buf, channels) }
         }
         #[cfg(target_arch = "wasm32")]
         {

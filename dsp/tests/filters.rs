@@ -325,12 +325,9 @@ proptest! {
             ((x >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
         }).collect();
         let expected = reference_bank(&coefs, &input);
-        let banks = [
-            BiquadBank::new(channels, Preference::Scalar).ok(),
-            BiquadBank::with_level(channels, SimdLevel::Avx2Fma).ok(),
-            BiquadBank::with_level(channels, SimdLevel::Sse41).ok(),
-        ];
-        for mut bank in banks.into_iter().flatten() {
+        let simd = SimdLevel::ALL.into_iter().filter_map(|level| BiquadBank::with_level(channels, level).ok());
+        let banks = std::iter::once(BiquadBank::new(channels, Preference::Scalar).unwrap()).chain(simd);
+        for mut bank in banks {
             let level = bank.kind();
             for (c, coef) in coefs.iter().enumerate() {
                 bank.set(c, *coef).unwrap();

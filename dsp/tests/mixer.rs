@@ -15,10 +15,22 @@ const FS: f64 = 48_000.0;
 fn kernels() -> Vec<(String, Box<dyn StripKernel>)> {
     let mut all: Vec<(String, Box<dyn StripKernel>)> =
         vec![("scalar".into(), Box::new(ScalarStrips))];
-    for level in [SimdLevel::Avx2Fma, SimdLevel::Sse41] {
+    for level in SimdLevel::ALL {
         if let Ok(k) = SimdStrips::new(level) {
             all.push((level.to_string(), Box::new(k)));
         }
+    }
+    // Where the architecture has a SIMD kernel, it must be among them (a
+    // silently missing level would leave it untested).
+    let expected = if cfg!(any(target_arch = "x86", target_arch = "x86_64")) {
+        Some(SimdLevel::Sse41)
+    } else if cfg!(target_arch = "aarch64") {
+        Some(SimdLevel::Neon)
+    } else {
+        None
+    };
+    if let Some(level) = expected {
+        assert!(SimdStrips::new(level).is_ok(), "no {level} kernel on this machine");
     }
     #[cfg(feature = "gpu")]
     if let Some(ctx) = vivace_gpu_compute::GpuContext::shared_or_skip("dsp mixer tests: GPU kernel")

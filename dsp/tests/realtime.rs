@@ -53,7 +53,7 @@ static GLOBAL: Counting = Counting;
 #[test]
 fn process_allocates_nothing() {
     let mut kernels: Vec<Box<dyn StripKernel>> = vec![Box::new(ScalarStrips)];
-    for level in [SimdLevel::Avx2Fma, SimdLevel::Sse41] {
+    for level in SimdLevel::ALL {
         if let Ok(k) = SimdStrips::new(level) {
             kernels.push(Box::new(k));
         }
