@@ -30,7 +30,10 @@ fn kernels() -> Vec<(String, Box<dyn StripKernel>)> {
         None
     };
     if let Some(level) = expected {
-        assert!(SimdStrips::new(level).is_ok(), "no {level} kernel on this machine");
+        assert!(
+            SimdStrips::new(level).is_ok(),
+            "no {level} kernel on this machine"
+        );
     }
     #[cfg(feature = "gpu")]
     if let Some(ctx) = vivace_gpu_compute::GpuContext::shared_or_skip("dsp mixer tests: GPU kernel")

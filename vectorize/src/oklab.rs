@@ -289,7 +289,116 @@ impl ColorKernel for SimdPixels {
     }
 }
 
-#[cfg(not(any(target_arch = "x86", target_arch = "x86_64")))]
+/// The OKLab and assignment kernels over one instruction set's f32 lanes,
+/// written once; each `imp` module names its intrinsics (or thin wrappers
+/// with the x86 shapes: `cmplt` gives a lane mask as a float register,
+/// `blend(a, b, mask)` takes `b` where the mask is set).
+macro_rules! kernels {
+    ($oklab:ident, $assign:ident, $cbrt:ident, $feat:literal, $reg:ty, $n:expr,
+     $loadu:ident, $storeu:ident, $set1:ident, $add:ident, $sub:ident, $mul:ident,
+     $div:ident, $cmplt:ident, $blend:ident) => {
+        /// Cube root, lane by lane exactly as [`cbrt`] (the exponent
+        /// estimate `bits / 3` per lane, then Newton steps in SIMD).
+        #[target_feature(enable = $feat)]
+        unsafe fn $cbrt(x: $reg) -> $reg {
+            // SAFETY: a register is N f32 lanes, bit for bit N u32.
+            let bits: [u32; $n] = unsafe { std::mem::transmute(x) };
+            let est: [u32; $n] = std::array::from_fn(|k| bits[k] / 3 + CBRT_MAGIC);
+            // SAFETY: as above, back.
+            let mut y: $reg = unsafe { std::mem::transmute(est) };
+            let third = $set1(THIRD);
+            for _ in 0..3 {
+                y = $mul($add($add(y, y), $div(x, $mul(y, y))), third);
+            }
+            y
+        }
+
+        #[target_feature(enable = $feat)]
+        unsafe fn $oklab(p: &mut LabMut<'_>) -> usize {
+            let groups = p.len() / $n;
+            let m1: [[$reg; 3]; 3] =
+                std::array::from_fn(|r| std::array::from_fn(|c| $set1(M1[r][c])));
+            let m2: [[$reg; 3]; 3] =
+                std::array::from_fn(|r| std::array::from_fn(|c| $set1(M2[r][c])));
+            for g in 0..groups {
+                let o = g * $n;
+                // SAFETY: lanes o..o+N lie in every plane (whole
+                // groups of the planes' common length).
+                let rgb = unsafe {
+                    [
+                        $loadu(p.l.as_ptr().add(o)),
+                        $loadu(p.a.as_ptr().add(o)),
+                        $loadu(p.b.as_ptr().add(o)),
+                    ]
+                };
+                let lms: [$reg; 3] = std::array::from_fn(|r| {
+                    // SAFETY: the feature is enabled on this function.
+                    unsafe {
+                        $cbrt($add(
+                            $add($mul(m1[r][0], rgb[0]), $mul(m1[r][1], rgb[1])),
+                            $mul(m1[r][2], rgb[2]),
+                        ))
+                    }
+                });
+                let out: [$reg; 3] = std::array::from_fn(|r| {
+                    $add(
+                        $add($mul(m2[r][0], lms[0]), $mul(m2[r][1], lms[1])),
+                        $mul(m2[r][2], lms[2]),
+                    )
+                });
+                // SAFETY: as for the loads.
+                unsafe {
+                    $storeu(p.l.as_mut_ptr().add(o), out[0]);
+                    $storeu(p.a.as_mut_ptr().add(o), out[1]);
+                    $storeu(p.b.as_mut_ptr().add(o), out[2]);
+                }
+            }
+            groups * $n
+        }
+
+        #[target_feature(enable = $feat)]
+        unsafe fn $assign(lab: LabRef<'_>, centroids: &[[f32; 3]], labels: &mut [u8]) -> usize {
+            let groups = labels.len().min(lab.len()) / $n;
+            let cs: Vec<[$reg; 3]> = centroids
+                .iter()
+                .map(|c| [$set1(c[0]), $set1(c[1]), $set1(c[2])])
+                .collect();
+            for g in 0..groups {
+                let o = g * $n;
+                // SAFETY: lanes o..o+N lie in every plane.
+                let (l, a, b) = unsafe {
+                    (
+                        $loadu(lab.l.as_ptr().add(o)),
+                        $loadu(lab.a.as_ptr().add(o)),
+                        $loadu(lab.b.as_ptr().add(o)),
+                    )
+                };
+                let mut best = $set1(f32::INFINITY);
+                let mut idx = $set1(0.0);
+                for (k, c) in cs.iter().enumerate() {
+                    let (dl, da, db) = ($sub(l, c[0]), $sub(a, c[1]), $sub(b, c[2]));
+                    let d = $add($add($mul(dl, dl), $mul(da, da)), $mul(db, db));
+                    let closer = $cmplt(d, best);
+                    best = $blend(best, d, closer);
+                    idx = $blend(idx, $set1(k as f32), closer);
+                }
+                // SAFETY: a register is N f32 lanes.
+                let lanes: [f32; $n] = unsafe { std::mem::transmute(idx) };
+                for (dst, v) in labels[o..o + $n].iter_mut().zip(lanes) {
+                    *dst = v as u8;
+                }
+            }
+            groups * $n
+        }
+    };
+}
+
+#[cfg(not(any(
+    target_arch = "x86",
+    target_arch = "x86_64",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    all(target_arch = "wasm32", target_feature = "simd128")
+)))]
 mod imp {
     use super::*;
     pub(super) fn oklab(_: SimdLevel, _: &mut LabMut<'_>) -> usize {
@@ -336,106 +445,6 @@ mod imp {
         }
     }
 
-    macro_rules! kernels {
-        ($oklab:ident, $assign:ident, $cbrt:ident, $feat:literal, $reg:ty, $n:expr,
-         $loadu:ident, $storeu:ident, $set1:ident, $add:ident, $sub:ident, $mul:ident,
-         $div:ident, $cmplt:ident, $blend:ident) => {
-            /// Cube root, lane by lane exactly as [`cbrt`] (the exponent
-            /// estimate `bits / 3` per lane, then Newton steps in SIMD).
-            #[target_feature(enable = $feat)]
-            unsafe fn $cbrt(x: $reg) -> $reg {
-                // SAFETY: a register is N f32 lanes, bit for bit N u32.
-                let bits: [u32; $n] = unsafe { std::mem::transmute(x) };
-                let est: [u32; $n] = std::array::from_fn(|k| bits[k] / 3 + CBRT_MAGIC);
-                // SAFETY: as above, back.
-                let mut y: $reg = unsafe { std::mem::transmute(est) };
-                let third = $set1(THIRD);
-                for _ in 0..3 {
-                    y = $mul($add($add(y, y), $div(x, $mul(y, y))), third);
-                }
-                y
-            }
-
-            #[target_feature(enable = $feat)]
-            unsafe fn $oklab(p: &mut LabMut<'_>) -> usize {
-                let groups = p.len() / $n;
-                let m1: [[$reg; 3]; 3] =
-                    std::array::from_fn(|r| std::array::from_fn(|c| $set1(M1[r][c])));
-                let m2: [[$reg; 3]; 3] =
-                    std::array::from_fn(|r| std::array::from_fn(|c| $set1(M2[r][c])));
-                for g in 0..groups {
-                    let o = g * $n;
-                    // SAFETY: lanes o..o+N lie in every plane (whole
-                    // groups of the planes' common length).
-                    let rgb = unsafe {
-                        [
-                            $loadu(p.l.as_ptr().add(o)),
-                            $loadu(p.a.as_ptr().add(o)),
-                            $loadu(p.b.as_ptr().add(o)),
-                        ]
-                    };
-                    let lms: [$reg; 3] = std::array::from_fn(|r| {
-                        // SAFETY: the feature is enabled on this function.
-                        unsafe {
-                            $cbrt($add(
-                                $add($mul(m1[r][0], rgb[0]), $mul(m1[r][1], rgb[1])),
-                                $mul(m1[r][2], rgb[2]),
-                            ))
-                        }
-                    });
-                    let out: [$reg; 3] = std::array::from_fn(|r| {
-                        $add(
-                            $add($mul(m2[r][0], lms[0]), $mul(m2[r][1], lms[1])),
-                            $mul(m2[r][2], lms[2]),
-                        )
-                    });
-                    // SAFETY: as for the loads.
-                    unsafe {
-                        $storeu(p.l.as_mut_ptr().add(o), out[0]);
-                        $storeu(p.a.as_mut_ptr().add(o), out[1]);
-                        $storeu(p.b.as_mut_ptr().add(o), out[2]);
-                    }
-                }
-                groups * $n
-            }
-
-            #[target_feature(enable = $feat)]
-            unsafe fn $assign(lab: LabRef<'_>, centroids: &[[f32; 3]], labels: &mut [u8]) -> usize {
-                let groups = labels.len().min(lab.len()) / $n;
-                let cs: Vec<[$reg; 3]> = centroids
-                    .iter()
-                    .map(|c| [$set1(c[0]), $set1(c[1]), $set1(c[2])])
-                    .collect();
-                for g in 0..groups {
-                    let o = g * $n;
-                    // SAFETY: lanes o..o+N lie in every plane.
-                    let (l, a, b) = unsafe {
-                        (
-                            $loadu(lab.l.as_ptr().add(o)),
-                            $loadu(lab.a.as_ptr().add(o)),
-                            $loadu(lab.b.as_ptr().add(o)),
-                        )
-                    };
-                    let mut best = $set1(f32::INFINITY);
-                    let mut idx = $set1(0.0);
-                    for (k, c) in cs.iter().enumerate() {
-                        let (dl, da, db) = ($sub(l, c[0]), $sub(a, c[1]), $sub(b, c[2]));
-                        let d = $add($add($mul(dl, dl), $mul(da, da)), $mul(db, db));
-                        let closer = $cmplt(d, best);
-                        best = $blend(best, d, closer);
-                        idx = $blend(idx, $set1(k as f32), closer);
-                    }
-                    // SAFETY: a register is N f32 lanes.
-                    let lanes: [f32; $n] = unsafe { std::mem::transmute(idx) };
-                    for (dst, v) in labels[o..o + $n].iter_mut().zip(lanes) {
-                        *dst = v as u8;
-                    }
-                }
-                groups * $n
-            }
-        };
-    }
-
     #[inline]
     #[target_feature(enable = "avx")]
     fn cmplt_avx(a: __m256, b: __m256) -> __m256 {
@@ -475,6 +484,129 @@ mod imp {
         _mm_div_ps,
         _mm_cmplt_ps,
         _mm_blendv_ps
+    );
+}
+
+/// NEON, with wrappers in the x86 intrinsics' shapes (NEON is part of the
+/// aarch64 baseline this was compiled for).
+#[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+mod imp {
+    use super::*;
+    use std::arch::aarch64::*;
+
+    pub(super) fn oklab(level: SimdLevel, planes: &mut LabMut<'_>) -> usize {
+        match level {
+            // SAFETY: NEON is in this build's baseline.
+            SimdLevel::Neon => unsafe { oklab_neon(planes) },
+            _ => 0,
+        }
+    }
+
+    pub(super) fn assign(
+        level: SimdLevel,
+        lab: LabRef<'_>,
+        centroids: &[[f32; 3]],
+        labels: &mut [u8],
+    ) -> usize {
+        match level {
+            // SAFETY: NEON is in this build's baseline.
+            SimdLevel::Neon => unsafe { assign_neon(lab, centroids, labels) },
+            _ => 0,
+        }
+    }
+
+    #[inline]
+    #[target_feature(enable = "neon")]
+    fn cmplt(a: float32x4_t, b: float32x4_t) -> float32x4_t {
+        vreinterpretq_f32_u32(vcltq_f32(a, b))
+    }
+    #[inline]
+    #[target_feature(enable = "neon")]
+    fn blend(a: float32x4_t, b: float32x4_t, mask: float32x4_t) -> float32x4_t {
+        vbslq_f32(vreinterpretq_u32_f32(mask), b, a)
+    }
+
+    kernels!(
+        oklab_neon,
+        assign_neon,
+        cbrt_neon,
+        "neon",
+        float32x4_t,
+        4,
+        vld1q_f32,
+        vst1q_f32,
+        vdupq_n_f32,
+        vaddq_f32,
+        vsubq_f32,
+        vmulq_f32,
+        vdivq_f32,
+        cmplt,
+        blend
+    );
+}
+
+/// wasm simd128 (the module was compiled with simd128).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod imp {
+    use super::*;
+    use std::arch::wasm32::*;
+
+    pub(super) fn oklab(level: SimdLevel, planes: &mut LabMut<'_>) -> usize {
+        match level {
+            // SAFETY: the module is compiled with simd128.
+            SimdLevel::Simd128 => unsafe { oklab_simd128(planes) },
+            _ => 0,
+        }
+    }
+
+    pub(super) fn assign(
+        level: SimdLevel,
+        lab: LabRef<'_>,
+        centroids: &[[f32; 3]],
+        labels: &mut [u8],
+    ) -> usize {
+        match level {
+            // SAFETY: the module is compiled with simd128.
+            SimdLevel::Simd128 => unsafe { assign_simd128(lab, centroids, labels) },
+            _ => 0,
+        }
+    }
+
+    /// # Safety
+    /// `p` points to 4 readable f32.
+    #[inline]
+    unsafe fn loadu(p: *const f32) -> v128 {
+        // SAFETY: the caller's contract; wasm loads need no alignment.
+        unsafe { v128_load(p.cast::<v128>()) }
+    }
+    /// # Safety
+    /// `p` points to 4 writable f32.
+    #[inline]
+    unsafe fn storeu(p: *mut f32, v: v128) {
+        // SAFETY: the caller's contract.
+        unsafe { v128_store(p.cast::<v128>(), v) }
+    }
+    #[inline]
+    fn blend(a: v128, b: v128, mask: v128) -> v128 {
+        v128_bitselect(b, a, mask)
+    }
+
+    kernels!(
+        oklab_simd128,
+        assign_simd128,
+        cbrt_simd128,
+        "simd128",
+        v128,
+        4,
+        loadu,
+        storeu,
+        f32x4_splat,
+        f32x4_add,
+        f32x4_sub,
+        f32x4_mul,
+        f32x4_div,
+        f32x4_lt,
+        blend
     );
 }
 

@@ -92,19 +92,37 @@ impl PixelKernel for ScalarPixels {
     }
 }
 
-/// SIMD pixel kernels (8 pixels per AVX2 register, 4 per SSE4.1).
+/// SIMD pixel kernels (8 pixels per AVX2 register, 4 per SSE4.1, NEON and
+/// wasm simd128).
 #[derive(Clone, Copy, Debug)]
 pub struct SimdPixels {
     level: SimdLevel,
 }
 
 /// Levels with kernels here, best first.
-const LEVELS: [SimdLevel; 2] = [SimdLevel::Avx2Fma, SimdLevel::Sse41];
+const LEVELS: [SimdLevel; 4] = [
+    SimdLevel::Avx2Fma,
+    SimdLevel::Sse41,
+    SimdLevel::Neon,
+    SimdLevel::Simd128,
+];
+
+/// Whether this build has a kernel for `level` (the architecture's own).
+fn has_kernel(level: SimdLevel) -> bool {
+    match level {
+        SimdLevel::Avx2Fma | SimdLevel::Sse41 => {
+            cfg!(any(target_arch = "x86", target_arch = "x86_64"))
+        }
+        SimdLevel::Neon => cfg!(all(target_arch = "aarch64", target_feature = "neon")),
+        SimdLevel::Simd128 => cfg!(all(target_arch = "wasm32", target_feature = "simd128")),
+        _ => false,
+    }
+}
 
 impl SimdPixels {
     /// The kernel for `level`, if this CPU has it and there is a kernel.
     pub fn new(level: SimdLevel) -> Result<Self, Unavailable> {
-        if !LEVELS.contains(&level) || !cfg!(any(target_arch = "x86", target_arch = "x86_64")) {
+        if !LEVELS.contains(&level) || !has_kernel(level) {
             return Err(Unavailable::new(
                 BackendKind::Simd(level),
                 format!("vivace-vectorize has no {level} pixel kernel"),
@@ -162,7 +180,66 @@ impl PixelKernel for SimdPixels {
     }
 }
 
-#[cfg(not(any(target_arch = "x86", target_arch = "x86_64")))]
+/// The luma / ink kernel over one instruction set's 32-bit integer lanes,
+/// written once; each `imp` module names its intrinsics (or thin wrappers
+/// with the x86 shapes).
+macro_rules! kernel {
+    ($name:ident, $feat:literal, $reg:ty, $n:expr, $loadu:ident, $storeu:ident, $set1:ident, $and:ident,
+     $srli:ident, $mullo:ident, $add:ident, $sub:ident, $cmpgt:ident) => {
+        #[target_feature(enable = $feat)]
+        unsafe fn $name(data: &[u8], threshold: Option<u8>, out: &mut [u8]) -> usize {
+            let groups = out.len().min(data.len() / 4) / $n;
+            let (byte, c77, c150, c29, c128, c255, c65152, one) = (
+                $set1(0xff),
+                $set1(77),
+                $set1(150),
+                $set1(29),
+                $set1(128),
+                $set1(255),
+                $set1(255 * 255 + 127),
+                $set1(1),
+            );
+            let t = $set1(i32::from(threshold.unwrap_or(0)));
+            let opaque = $set1(i32::from(OPAQUE_ALPHA) - 1);
+            for g in 0..groups {
+                // SAFETY: pixel group `g` lies inside `data` (4·N bytes
+                // from 4·N·g, and `groups` counts whole groups); the
+                // instruction set is enabled on this function.
+                let v = unsafe { $loadu(data.as_ptr().add(g * 4 * $n).cast::<$reg>()) };
+                let r = $and(v, byte);
+                let gg = $and($srli::<8>(v), byte);
+                let b = $and($srli::<16>(v), byte);
+                let a = $srli::<24>(v);
+                let y = $srli::<8>($add(
+                    $add($add($mullo(r, c77), $mullo(gg, c150)), $mullo(b, c29)),
+                    c128,
+                ));
+                // y·a + 255·(255 − a) + 127 = y·a − 255·a + 65152
+                let x = $sub($add($mullo(y, a), c65152), $mullo(a, c255));
+                let l = $srli::<8>($add($add(x, one), $srli::<8>(x)));
+                let lanes = match threshold {
+                    None => l,
+                    // ink = opaque && l < t, as 0/1.
+                    Some(_) => $and($and($cmpgt(t, l), $cmpgt(a, opaque)), one),
+                };
+                let mut tmp = [0i32; $n];
+                // SAFETY: `tmp` holds N i32.
+                unsafe { $storeu(tmp.as_mut_ptr().cast::<$reg>(), lanes) };
+                for (o, v) in out[g * $n..(g + 1) * $n].iter_mut().zip(tmp) {
+                    *o = v as u8;
+                }
+            }
+            groups * $n
+        }
+    };
+}
+
+#[cfg(not(any(
+    target_arch = "x86",
+    target_arch = "x86_64",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    all(target_arch = "wasm32", target_feature = "simd128")
+)))]
 mod imp {
     use super::*;
     pub(super) fn run(_: SimdLevel, _: &[u8], _: Option<u8>, _: &mut [u8]) -> usize {
@@ -196,57 +273,6 @@ mod imp {
         }
     }
 
-    macro_rules! kernel {
-        ($name:ident, $feat:literal, $reg:ty, $n:expr, $loadu:ident, $storeu:ident, $set1:ident, $and:ident,
-         $srli:ident, $mullo:ident, $add:ident, $sub:ident, $cmpgt:ident) => {
-            #[target_feature(enable = $feat)]
-            unsafe fn $name(data: &[u8], threshold: Option<u8>, out: &mut [u8]) -> usize {
-                let groups = out.len().min(data.len() / 4) / $n;
-                let (byte, c77, c150, c29, c128, c255, c65152, one) = (
-                    $set1(0xff),
-                    $set1(77),
-                    $set1(150),
-                    $set1(29),
-                    $set1(128),
-                    $set1(255),
-                    $set1(255 * 255 + 127),
-                    $set1(1),
-                );
-                let t = $set1(i32::from(threshold.unwrap_or(0)));
-                let opaque = $set1(i32::from(OPAQUE_ALPHA) - 1);
-                for g in 0..groups {
-                    // SAFETY: pixel group `g` lies inside `data` (4·N bytes
-                    // from 4·N·g, and `groups` counts whole groups); the
-                    // instruction set is enabled on this function.
-                    let v = unsafe { $loadu(data.as_ptr().add(g * 4 * $n).cast::<$reg>()) };
-                    let r = $and(v, byte);
-                    let gg = $and($srli::<8>(v), byte);
-                    let b = $and($srli::<16>(v), byte);
-                    let a = $srli::<24>(v);
-                    let y = $srli::<8>($add(
-                        $add($add($mullo(r, c77), $mullo(gg, c150)), $mullo(b, c29)),
-                        c128,
-                    ));
-                    // y·a + 255·(255 − a) + 127 = y·a − 255·a + 65152
-                    let x = $sub($add($mullo(y, a), c65152), $mullo(a, c255));
-                    let l = $srli::<8>($add($add(x, one), $srli::<8>(x)));
-                    let lanes = match threshold {
-                        None => l,
-                        // ink = opaque && l < t, as 0/1.
-                        Some(_) => $and($and($cmpgt(t, l), $cmpgt(a, opaque)), one),
-                    };
-                    let mut tmp = [0i32; $n];
-                    // SAFETY: `tmp` holds N i32.
-                    unsafe { $storeu(tmp.as_mut_ptr().cast::<$reg>(), lanes) };
-                    for (o, v) in out[g * $n..(g + 1) * $n].iter_mut().zip(tmp) {
-                        *o = v as u8;
-                    }
-                }
-                groups * $n
-            }
-        };
-    }
-
     kernel!(
         avx2,
         "avx2",
@@ -276,6 +302,115 @@ mod imp {
         _mm_add_epi32,
         _mm_sub_epi32,
         _mm_cmpgt_epi32
+    );
+}
+
+/// NEON, with wrappers in the x86 intrinsics' shapes (NEON is part of the
+/// aarch64 baseline this was compiled for).
+#[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+mod imp {
+    use super::*;
+    use std::arch::aarch64::*;
+
+    pub(super) fn run(
+        level: SimdLevel,
+        data: &[u8],
+        threshold: Option<u8>,
+        out: &mut [u8],
+    ) -> usize {
+        match level {
+            // SAFETY: NEON is in this build's baseline.
+            SimdLevel::Neon => unsafe { neon(data, threshold, out) },
+            _ => 0,
+        }
+    }
+
+    type Reg = uint32x4_t;
+    /// # Safety
+    /// `p` points to 16 readable bytes.
+    #[inline]
+    #[target_feature(enable = "neon")]
+    unsafe fn loadu(p: *const Reg) -> Reg {
+        // SAFETY: the caller's contract.
+        unsafe { vld1q_u32(p.cast::<u32>()) }
+    }
+    /// # Safety
+    /// `p` points to 16 writable bytes.
+    #[inline]
+    #[target_feature(enable = "neon")]
+    unsafe fn storeu(p: *mut Reg, v: Reg) {
+        // SAFETY: the caller's contract.
+        unsafe { vst1q_u32(p.cast::<u32>(), v) }
+    }
+    #[inline]
+    #[target_feature(enable = "neon")]
+    fn set1(v: i32) -> Reg {
+        vdupq_n_u32(v as u32)
+    }
+    #[inline]
+    #[target_feature(enable = "neon")]
+    fn srli<const N: i32>(v: Reg) -> Reg {
+        vshrq_n_u32::<N>(v)
+    }
+    // The values are small and non-negative: unsigned compare is signed
+    // compare.
+    kernel!(
+        neon, "neon", Reg, 4, loadu, storeu, set1, vandq_u32, srli, vmulq_u32, vaddq_u32,
+        vsubq_u32, vcgtq_u32
+    );
+}
+
+/// wasm simd128 (the module was compiled with simd128).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod imp {
+    use super::*;
+    use std::arch::wasm32::*;
+
+    pub(super) fn run(
+        level: SimdLevel,
+        data: &[u8],
+        threshold: Option<u8>,
+        out: &mut [u8],
+    ) -> usize {
+        match level {
+            // SAFETY: the module is compiled with simd128.
+            SimdLevel::Simd128 => unsafe { simd128(data, threshold, out) },
+            _ => 0,
+        }
+    }
+
+    /// # Safety
+    /// `p` points to 16 readable bytes.
+    #[inline]
+    unsafe fn loadu(p: *const v128) -> v128 {
+        // SAFETY: the caller's contract; wasm loads need no alignment.
+        unsafe { v128_load(p) }
+    }
+    /// # Safety
+    /// `p` points to 16 writable bytes.
+    #[inline]
+    unsafe fn storeu(p: *mut v128, v: v128) {
+        // SAFETY: the caller's contract.
+        unsafe { v128_store(p, v) }
+    }
+    #[inline]
+    fn srli<const N: u32>(v: v128) -> v128 {
+        u32x4_shr(v, N)
+    }
+    kernel!(
+        simd128,
+        "simd128",
+        v128,
+        4,
+        loadu,
+        storeu,
+        i32x4_splat,
+        v128_and,
+        srli,
+        i32x4_mul,
+        i32x4_add,
+        i32x4_sub,
+        i32x4_gt
     );
 }
 

@@ -440,3 +440,23 @@ mod tracing {
         );
     }
 }
+
+/// Where the architecture has a SIMD pixel kernel it is among the kernels
+/// the other tests compare (a silently missing level would go untested).
+#[test]
+fn the_architectures_simd_kernel_is_available() {
+    let names: Vec<String> = available_pixel_kernels().iter().map(|k| k.name()).collect();
+    let expected = if cfg!(any(target_arch = "x86", target_arch = "x86_64")) {
+        Some("SSE4.1")
+    } else if cfg!(target_arch = "aarch64") {
+        Some("NEON")
+    } else {
+        None
+    };
+    if let Some(level) = expected {
+        assert!(
+            names.iter().any(|n| n.contains(level)),
+            "no {level} pixel kernel among {names:?}"
+        );
+    }
+}

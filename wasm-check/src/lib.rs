@@ -2,7 +2,8 @@
 //! browser: built for `wasm32-unknown-unknown` with `+simd128`, loaded by a
 //! WebAssembly engine (CI uses node: `wasm-check/run.mjs`), it compares the
 //! best SIMD level the module has (wasm simd128) with the scalar kernels on
-//! random inputs and settings, with the tolerances of the native tests.
+//! random inputs and settings, with the tolerances of the native tests:
+//! vivace-dsp's mixer and biquad bank, vivace-vectorize's pixel stages.
 //! Natively the same checks run on the host's SIMD levels (`cargo test`).
 //!
 //! Exports: `vivace_check() -> u32` (failed checks) and the report as
@@ -17,6 +18,10 @@ use vivace_dsp::{
     Bell, BiquadBank, Coefficients, CompressorSettings, FilterShape, Mixer, MixerConfig, Shelf,
     SimdStrips, StripSettings,
 };
+
+use vivace_vectorize::RgbaRaster;
+use vivace_vectorize::oklab::LabPlanes;
+use vivace_vectorize::pixels::{PixelKernel, ScalarPixels, SimdPixels};
 
 static REPORT: Mutex<String> = Mutex::new(String::new());
 
@@ -167,6 +172,57 @@ fn biquads_match_scalar(level: SimdLevel, seed: u64) -> Result<(), String> {
     }
 }
 
+/// vivace-vectorize's pixel stages on `level` against scalar on a random
+/// image (random alpha too): luma, ink, OKLab planes and k-means labels, all
+/// bit-identical.
+fn pixels_match_scalar(level: SimdLevel, seed: u64) -> Result<(), String> {
+    let mut rng = Rng(seed.wrapping_mul(0x2545_f491_4f6c_dd1d) | 1);
+    let (w, h) = (
+        1 + (rng.unit() * 40.0) as usize,
+        1 + (rng.unit() * 12.0) as usize,
+    );
+    let px: Vec<u8> = (0..w * h * 4).map(|_| (rng.unit() * 256.0) as u8).collect();
+    let centroids: Vec<[f32; 3]> = (0..1 + (rng.unit() * 39.0) as usize)
+        .map(|_| {
+            let c = [rng.unit(), rng.unit() * 0.6 - 0.3, rng.unit() * 0.6 - 0.3];
+            c.map(|v| v as f32)
+        })
+        .collect();
+    let threshold = (rng.unit() * 256.0) as u8;
+    let raster = RgbaRaster::new(w, h, &px).map_err(|e| e.to_string())?;
+    let simd = SimdPixels::new(level).map_err(|e| e.to_string())?;
+    let kernels: [&dyn PixelKernel; 2] = [&ScalarPixels, &simd];
+    let mut outs = Vec::new();
+    for k in kernels {
+        let (mut luma, mut ink, mut lab) = (Vec::new(), Vec::new(), LabPlanes::default());
+        k.luma(&raster, &mut luma).map_err(|e| e.to_string())?;
+        k.threshold(&raster, threshold, &mut ink)
+            .map_err(|e| e.to_string())?;
+        k.oklab(&raster, &mut lab).map_err(|e| e.to_string())?;
+        let mut labels = vec![0u8; w * h];
+        k.assign(&lab, Some(&px), &centroids, &mut labels)
+            .map_err(|e| e.to_string())?;
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
+        outs.push((
+            luma,
+            ink,
+            [bits(&lab.l), bits(&lab.a), bits(&lab.b)],
+            labels,
+        ));
+    }
+    let (want, got) = (&outs[0], &outs[1]);
+    let stages = [
+        ("luma", want.0 == got.0),
+        ("ink", want.1 == got.1),
+        ("OKLab", want.2 == got.2),
+        ("labels", want.3 == got.3),
+    ];
+    match stages.iter().find(|(_, same)| !same) {
+        None => Ok(()),
+        Some((stage, _)) => Err(format!("{w}×{h} image: {stage} differ from scalar")),
+    }
+}
+
 /// Runs every check on every SIMD level this build has; returns the number
 /// that failed and writes the report.
 pub fn run_checks() -> u32 {
@@ -189,11 +245,16 @@ pub fn run_checks() -> u32 {
     }
     for &level in levels {
         type Check = fn(SimdLevel, u64) -> Result<(), String>;
-        let checks: [(&str, Check, u64); 2] = [
+        let checks: [(&str, Check, u64); 3] = [
             ("mixer within 1e-5 of scalar", mixer_matches_scalar, 24),
             (
                 "biquad bank bit-identical to scalar",
                 biquads_match_scalar,
+                48,
+            ),
+            (
+                "pixel stages (luma, ink, OKLab, k-means labels) bit-identical to scalar",
+                pixels_match_scalar,
                 48,
             ),
         ];
