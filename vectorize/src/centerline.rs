@@ -110,7 +110,7 @@ pub fn centerline_of(bitmap: &BinaryImage, options: &CenterlineOptions) -> Vecto
                 c.pixels.iter().map(|&i| dist[i].sqrt()).sum::<f64>() / c.pixels.len() as f64;
             let width = (2.0 * mean - 1.0).max(1.0);
             let centre = |p: Point| Point::new(p.x + 0.5, p.y + 0.5);
-            let segments = fit_open(&pts, options.alpha_max)
+            let segments = fit_open(&pts, options.alpha_max, 0.5, None)
                 .into_iter()
                 .map(|s| match s {
                     Segment::Line(p) => Segment::Line(centre(p)),

@@ -64,6 +64,13 @@ pub struct ColorOptions {
     pub min_area: usize,
     /// Curve fitting.
     pub fit: FitOptions,
+    /// Cutout only: how far (pixels, ½–2) a straight run of a shared
+    /// boundary piece may stray from the chord between its ends before the
+    /// piece is smoothed and its curves merged (default ½: the pieces follow
+    /// the pixels closely). Larger values give far fewer nodes at some
+    /// fidelity: on the 512×512 astronaut photograph, 1 gives 3.4× smaller
+    /// SVGs at 1.7 dB lower PSNR.
+    pub cutout_slack: f64,
     /// Pixels sampled for k-means (default 65,536).
     pub sample: usize,
     /// Lloyd iterations at most (default 16).
@@ -82,6 +89,7 @@ impl Default for ColorOptions {
             layering: Layering::Stacked,
             min_area: 16,
             fit: FitOptions::default(),
+            cutout_slack: 0.5,
             sample: 65_536,
             iterations: 16,
             seed: 0x5eed_c0105,
@@ -111,6 +119,12 @@ impl ColorOptions {
             return Err(invalid(
                 "auto_error",
                 format!("must be finite and ≥ 0, got {}", self.auto_error),
+            ));
+        }
+        if !(0.5..=2.0).contains(&self.cutout_slack) {
+            return Err(invalid(
+                "cutout_slack",
+                format!("must be ½–2 pixels, got {}", self.cutout_slack),
             ));
         }
         if self.sample == 0 || self.iterations == 0 {
@@ -729,7 +743,12 @@ fn cutout(
             } else {
                 Contour {
                     start: Point::new(pts[0].0 as f64, pts[0].1 as f64),
-                    segments: fit_open(&pts, options.fit.alpha_max),
+                    segments: fit_open(
+                        &pts,
+                        options.fit.alpha_max,
+                        options.cutout_slack,
+                        options.fit.merge_curves.then_some(options.fit.tolerance),
+                    ),
                     closed: false,
                 }
             };
@@ -838,50 +857,55 @@ mod tests {
             }
         });
         let raster = RgbaRaster::new(w, h, &px).unwrap();
-        let options = ColorOptions {
-            colors: Some(4),
-            layering: Layering::Cutout,
-            ..ColorOptions::default()
-        };
-        let v = trace_color(&raster, &options, &ScalarPixels).unwrap();
-        assert_eq!(v.shapes.len(), 4);
-        // Total area of all regions = the image.
-        let total: f64 = v
-            .shapes
-            .iter()
-            .flat_map(|s| &s.contours)
-            .map(Contour::area)
-            .sum();
-        assert!((total - (w * h) as f64).abs() < 1e-6, "total area {total}");
-        // Every curve segment appears exactly once forwards and once
-        // backwards, except along the image border.
-        let mut seen: HashMap<String, i32> = HashMap::new();
-        for s in &v.shapes {
-            for c in &s.contours {
-                let mut p0 = c.start;
-                for seg in &c.segments {
-                    let e = seg.end();
-                    let on_border =
-                        |p: Point| p.x == 0.0 || p.y == 0.0 || p.x == w as f64 || p.y == h as f64;
-                    if !(on_border(p0) && on_border(e) && matches!(seg, Segment::Line(_))) {
-                        let (a, b, sign) = if (p0.x, p0.y) < (e.x, e.y) {
-                            (p0, e, 1)
-                        } else {
-                            (e, p0, -1)
+        // At the default slack, and a coarser one where pieces merge.
+        for cutout_slack in [0.5, 1.0] {
+            let options = ColorOptions {
+                colors: Some(4),
+                layering: Layering::Cutout,
+                cutout_slack,
+                ..ColorOptions::default()
+            };
+            let v = trace_color(&raster, &options, &ScalarPixels).unwrap();
+            assert_eq!(v.shapes.len(), 4);
+            // Total area of all regions = the image.
+            let total: f64 = v
+                .shapes
+                .iter()
+                .flat_map(|s| &s.contours)
+                .map(Contour::area)
+                .sum();
+            assert!((total - (w * h) as f64).abs() < 1e-6, "total area {total}");
+            // Every curve segment appears exactly once forwards and once
+            // backwards, except along the image border.
+            let mut seen: HashMap<String, i32> = HashMap::new();
+            for s in &v.shapes {
+                for c in &s.contours {
+                    let mut p0 = c.start;
+                    for seg in &c.segments {
+                        let e = seg.end();
+                        let on_border = |p: Point| {
+                            p.x == 0.0 || p.y == 0.0 || p.x == w as f64 || p.y == h as f64
                         };
-                        *seen.entry(format!("{a:?}{b:?}")).or_insert(0) += sign;
+                        if !(on_border(p0) && on_border(e) && matches!(seg, Segment::Line(_))) {
+                            let (a, b, sign) = if (p0.x, p0.y) < (e.x, e.y) {
+                                (p0, e, 1)
+                            } else {
+                                (e, p0, -1)
+                            };
+                            *seen.entry(format!("{a:?}{b:?}")).or_insert(0) += sign;
+                        }
+                        p0 = e;
                     }
-                    p0 = e;
                 }
             }
-        }
-        assert!(
-            seen.values().all(|&v| v == 0),
-            "unshared edges: {:?}",
-            seen.iter().filter(|e| *e.1 != 0).collect::<Vec<_>>()
-        );
-        for c in v.shapes.iter().flat_map(|s| &s.contours) {
-            assert_eq!(c.segments.last().unwrap().end(), c.start, "closed");
+            assert!(
+                seen.values().all(|&v| v == 0),
+                "unshared edges: {:?}",
+                seen.iter().filter(|e| *e.1 != 0).collect::<Vec<_>>()
+            );
+            for c in v.shapes.iter().flat_map(|s| &s.contours) {
+                assert_eq!(c.segments.last().unwrap().end(), c.start, "closed");
+            }
         }
     }
 
@@ -904,10 +928,15 @@ mod tests {
             [c[0], c[1], c[2], 255]
         });
         let raster = RgbaRaster::new(w, h, &px).unwrap();
-        for layering in [Layering::Cutout, Layering::Stacked] {
+        for (layering, cutout_slack) in [
+            (Layering::Cutout, 0.5),
+            (Layering::Cutout, 1.0),
+            (Layering::Stacked, 0.5),
+        ] {
             let options = ColorOptions {
                 colors: Some(5),
                 layering,
+                cutout_slack,
                 ..ColorOptions::default()
             };
             let v = trace_color(&raster, &options, &ScalarPixels).unwrap();
@@ -915,7 +944,10 @@ mod tests {
                 .to_svg(&crate::vector::SvgOptions { precision: 3 })
                 .unwrap();
             let seams = crate::quality::seam_pixels(&svg, w, h).unwrap();
-            assert_eq!(seams, 0, "{layering:?}: background shows at {seams} pixels");
+            assert_eq!(
+                seams, 0,
+                "{layering:?} (slack {cutout_slack}): background shows at {seams} pixels"
+            );
         }
     }
 
@@ -1010,6 +1042,14 @@ mod tests {
             },
             ColorOptions {
                 sample: 0,
+                ..Default::default()
+            },
+            ColorOptions {
+                cutout_slack: 0.25,
+                ..Default::default()
+            },
+            ColorOptions {
+                cutout_slack: f64::NAN,
                 ..Default::default()
             },
         ] {

@@ -198,7 +198,7 @@ pub fn fit(path: &Path, options: &FitOptions) -> Contour {
     let sums = Sums::new(&pts);
     let lon = straight_runs(&pts);
     let poly = optimal_polygon(&pts, &sums, &lon);
-    let vertices = adjust_vertices(&pts, &sums, &poly);
+    let vertices = adjust_vertices(&pts, &sums, &poly, false);
     let curve = smooth(&vertices, options.alpha_max);
     let curve = if options.merge_curves {
         merge_curves(&curve, options.tolerance)
@@ -214,15 +214,40 @@ pub fn fit(path: &Path, options: &FitOptions) -> Contour {
 /// pixel of its points, least squared distance among equals), then
 /// potrace's corner rule at the inner vertices. Used where a boundary is
 /// shared between regions and must be fitted once for both.
-pub fn fit_open(pts: &[(i64, i64)], alpha_max: f64) -> Vec<Segment> {
+///
+/// With `merge_tolerance`, straight runs may stray up to `run_slack` pixels
+/// (at least ½) from the chord between their lattice ends, the inner
+/// vertices are moved within their pixel squares onto the runs' fitted
+/// lines, and runs of Béziers are then merged as in [`fit`] (potrace's
+/// rule, within `merge_tolerance` pixels), never across a corner and never
+/// moving the chain's two ends. Without it, `run_slack` is unused (½).
+///
+/// The polygon of a lattice chain hugs its staircase at a slack of ½, so
+/// smooth runs only merge from a slack of about ¾ on: fewer nodes, at the
+/// cost of following the pixels less closely.
+pub fn fit_open(
+    pts: &[(i64, i64)],
+    alpha_max: f64,
+    run_slack: f64,
+    merge_tolerance: Option<f64>,
+) -> Vec<Segment> {
     let n = pts.len();
     let at = |i: usize| Point::new(pts[i].0 as f64, pts[i].1 as f64);
     if n < 3 {
         return vec![Segment::Line(at(n - 1))];
     }
     let sums = Sums::new(pts);
+    // Where the inner vertices will be moved onto the runs' fitted lines
+    // (below), a run may reach points up to `run_slack` from the chord
+    // between its lattice ends (each end may move half a pixel); otherwise
+    // half a pixel.
+    let slack = if merge_tolerance.is_some() {
+        run_slack.max(0.5)
+    } else {
+        0.5
+    };
     // reach[i]: the furthest j such that every point between lies within
-    // 1/2 pixel of the line p_i → p_j (a cone of directions from p_i, cut
+    // `slack` of the line p_i → p_j (a cone of directions from p_i, cut
     // down by each point in turn), and the run does not double back.
     let reach: Vec<usize> = (0..n - 1)
         .map(|i| {
@@ -249,8 +274,8 @@ pub fn fit_open(pts: &[(i64, i64)], alpha_max: f64) -> Vec<Segment> {
                 if rel < lo - 1e-12 || rel > hi + 1e-12 {
                     break;
                 }
-                if len > 0.5 {
-                    let half = (0.5 / len).asin();
+                if len > slack {
+                    let half = (slack / len).asin();
                     lo = lo.max(rel - half);
                     hi = hi.min(rel + half);
                 }
@@ -283,11 +308,28 @@ pub fn fit_open(pts: &[(i64, i64)], alpha_max: f64) -> Vec<Segment> {
         vertices.push(best[v].2);
     }
     vertices.reverse();
-    let v: Vec<Point> = vertices.iter().map(|&i| at(i)).collect();
+    // Merging needs a polygon that turns one way along a smooth run: the
+    // lattice vertices zigzag, so they are first moved within their pixel
+    // squares onto the runs' fitted lines (as `fit` does).
+    let v: Vec<Point> = if merge_tolerance.is_some() {
+        adjust_vertices(pts, &sums, &vertices, true)
+    } else {
+        vertices.iter().map(|&i| at(i)).collect()
+    };
     let m = v.len();
-    let mut segments = Vec::with_capacity(m);
-    // From the start to the first edge's midpoint, round each inner vertex
-    // (a corner or a Bézier), and on to the end.
+    // Piece 0 stands for the start (it is a corner, so no merge reaches
+    // past it); piece j (1 ≤ j ≤ m − 2) runs from the previous piece's end
+    // round vertex j (a corner or a Bézier) to the next edge's midpoint, the
+    // last one to the end of the chain.
+    let mut pieces = Vec::with_capacity(m - 1);
+    pieces.push(Piece {
+        corner: true,
+        vertex: v[0],
+        c1: v[0],
+        c2: v[0],
+        end: v[0],
+        alpha: 0.0,
+    });
     for j in 1..m - 1 {
         let (i, k) = (j - 1, j + 1);
         let from = if i == 0 { v[0] } else { v[i].lerp(v[j], 0.5) };
@@ -297,15 +339,37 @@ pub fn fit_open(pts: &[(i64, i64)], alpha_max: f64) -> Vec<Segment> {
             v[j].lerp(v[k], 0.5)
         };
         let alpha = corner_alpha(v[i], v[j], v[k]);
-        if j == 1 {
-            segments.push(Segment::Line(from));
-        }
-        if alpha >= alpha_max {
-            segments.push(Segment::Line(v[j]));
-            segments.push(Segment::Line(to));
+        pieces.push(if alpha >= alpha_max {
+            Piece {
+                corner: true,
+                vertex: v[j],
+                c1: v[j],
+                c2: v[j],
+                end: to,
+                alpha,
+            }
         } else {
             let a = alpha.clamp(0.55, 1.0);
-            segments.push(Segment::Cubic(from.lerp(v[j], a), to.lerp(v[j], a), to));
+            Piece {
+                corner: false,
+                vertex: v[j],
+                c1: from.lerp(v[j], a),
+                c2: to.lerp(v[j], a),
+                end: to,
+                alpha: a,
+            }
+        });
+    }
+    if let Some(tolerance) = merge_tolerance {
+        pieces = merge_pieces(&pieces, tolerance, false);
+    }
+    let mut segments = Vec::with_capacity(2 * m);
+    for p in &pieces[1..] {
+        if p.corner {
+            segments.push(Segment::Line(p.vertex));
+            segments.push(Segment::Line(p.end));
+        } else {
+            segments.push(Segment::Cubic(p.c1, p.c2, p.end));
         }
     }
     if m == 2 {
@@ -700,8 +764,10 @@ fn line_fit(sums: &Sums, i: usize, j: usize) -> (Point, Point) {
     (ctr, dir)
 }
 
-/// Moves each polygon vertex to the best point in its unit square.
-fn adjust_vertices(pts: &[(i64, i64)], sums: &Sums, poly: &[usize]) -> Vec<Point> {
+/// Moves each polygon vertex to the best point in its unit square: the
+/// least squared distance to the fitted lines of its two edges. An `open`
+/// chain's first and last vertices stay where they are.
+fn adjust_vertices(pts: &[(i64, i64)], sums: &Sums, poly: &[usize], open: bool) -> Vec<Point> {
     let (n, m) = (pts.len(), poly.len());
     let origin = Point::new(sums.origin.0, sums.origin.1);
     // The squared distance to each edge's fitted line, as a quadratic form.
@@ -725,6 +791,9 @@ fn adjust_vertices(pts: &[(i64, i64)], sums: &Sums, poly: &[usize]) -> Vec<Point
     (0..m)
         .map(|i| {
             let p = pts[poly[i]];
+            if open && (i == 0 || i == m - 1) {
+                return Point::new(p.0 as f64, p.1 as f64);
+            }
             let s = Point::new(p.0 as f64, p.1 as f64).sub(origin);
             let (a, b) = (&lines[(i + m - 1) % m], &lines[i]);
             let mut q: Quad = std::array::from_fn(|r| std::array::from_fn(|c| a[r][c] + b[r][c]));
@@ -931,20 +1000,32 @@ struct Merged {
 
 /// Replaces runs of Béziers with single ones where the tolerance allows.
 fn merge_curves(curve: &Curve, tolerance: f64) -> Curve {
-    let p = &curve.pieces;
+    Curve {
+        pieces: merge_pieces(&curve.pieces, tolerance, true),
+    }
+}
+
+/// potrace's curve merging over `p`: a closed curve (indices wrap), or an
+/// open chain whose piece 0 is a corner standing for its start (nothing
+/// merges across either end).
+fn merge_pieces(p: &[Piece], tolerance: f64, closed: bool) -> Vec<Piece> {
     let m = p.len();
+    if m < 2 {
+        return p.to_vec();
+    }
     // Turning direction at each Bézier vertex (0 at corners).
     let conv: Vec<f64> = (0..m)
         .map(|i| {
             if p[i].corner {
                 0.0
             } else {
-                area_sign(
-                    p[(i + m - 1) % m].vertex,
-                    p[i].vertex,
-                    p[(i + 1) % m].vertex,
-                )
-                .signum_or_zero()
+                // An open chain's last vertex turns towards its end.
+                let next = if !closed && i == m - 1 {
+                    p[i].end
+                } else {
+                    p[(i + 1) % m].vertex
+                };
+                area_sign(p[(i + m - 1) % m].vertex, p[i].vertex, next).signum_or_zero()
             }
         })
         .collect();
@@ -955,7 +1036,7 @@ fn merge_curves(curve: &Curve, tolerance: f64) -> Curve {
     let mut area = 0.0;
     for i in 0..m {
         let i1 = (i + 1) % m;
-        if !p[i1].corner {
+        if !p[i1].corner && (closed || i1 != 0) {
             let a = p[i1].alpha;
             area += 0.3 * a * (4.0 - a) * area_sign(p[i].end, p[i1].vertex, p[i1].end) / 2.0;
             area += area_sign(o, p[i].end, p[i1].end) / 2.0;
@@ -994,6 +1075,9 @@ fn merge_curves(curve: &Curve, tolerance: f64) -> Curve {
         let p3 = p[j].end;
         let mut area = areac[j] - areac[i] - area_sign(o, p0, p3) / 2.0;
         if i >= j {
+            if !closed {
+                return None;
+            }
             area += areac[m];
         }
         let a1 = area_sign(p0, p1, p2);
@@ -1073,13 +1157,14 @@ fn merge_curves(curve: &Curve, tolerance: f64) -> Curve {
             s,
         })
     };
-    // Fewest segments from piece 0's end round to itself, then least
-    // penalty.
+    // Fewest segments from piece 0's end round to itself (an open chain:
+    // on to the last piece's end), then least penalty.
+    let last = if closed { m } else { m - 1 };
     let mut prev = vec![0usize; m + 1];
     let mut pen = vec![0.0f64; m + 1];
     let mut len = vec![0usize; m + 1];
     let mut merged: Vec<Option<Merged>> = (0..=m).map(|_| None).collect();
-    for j in 1..=m {
+    for j in 1..=last {
         prev[j] = j - 1;
         pen[j] = pen[j - 1];
         len[j] = len[j - 1] + 1;
@@ -1095,8 +1180,8 @@ fn merge_curves(curve: &Curve, tolerance: f64) -> Curve {
             }
         }
     }
-    let mut pieces = Vec::with_capacity(len[m]);
-    let mut j = m;
+    let mut pieces = Vec::with_capacity(len[last] + 1);
+    let mut j = last;
     while j > 0 {
         let jm = j % m;
         if prev[j] == j - 1 {
@@ -1116,8 +1201,11 @@ fn merge_curves(curve: &Curve, tolerance: f64) -> Curve {
         }
         j = prev[j];
     }
+    if !closed {
+        pieces.push(p[0]);
+    }
     pieces.reverse();
-    Curve { pieces }
+    pieces
 }
 
 #[cfg(test)]
@@ -1256,7 +1344,7 @@ mod tests {
             vec![(0, 0), (1, 0)],
             vec![(0, 0), (1, 0), (1, 1)],
         ] {
-            let segs = fit_open(&pts, 1.0);
+            let segs = fit_open(&pts, 1.0, 0.5, None);
             let start = Point::new(pts[0].0 as f64, pts[0].1 as f64);
             let end = pts[pts.len() - 1];
             assert_eq!(
@@ -1287,11 +1375,68 @@ mod tests {
         let mut l_shape: Vec<(i64, i64)> = (0..10).map(|y| (0, y)).collect();
         l_shape.extend((1..10).map(|x| (x, 9)));
         assert_eq!(
-            fit_open(&l_shape, 1.0),
+            fit_open(&l_shape, 1.0, 0.5, None),
             vec![
                 Segment::Line(Point::new(0.0, 9.0)),
                 Segment::Line(Point::new(9.0, 9.0))
             ]
+        );
+    }
+
+    /// A quarter circle as a 4-connected lattice chain.
+    fn arc(r: f64) -> Vec<(i64, i64)> {
+        let mut pts = vec![(r.round() as i64, 0)];
+        let steps = 2000;
+        for k in 1..=steps {
+            let t = std::f64::consts::FRAC_PI_2 * k as f64 / steps as f64;
+            let q = ((r * t.cos()).round() as i64, (r * t.sin()).round() as i64);
+            let last = *pts.last().unwrap();
+            if q != last {
+                // Stay 4-connected: step x first, then y.
+                if q.0 != last.0 && q.1 != last.1 {
+                    pts.push((q.0, last.1));
+                }
+                pts.push(q);
+            }
+        }
+        pts
+    }
+
+    #[test]
+    fn open_chains_merge_their_curves_keeping_ends_and_accuracy() {
+        let pts = arc(60.0);
+        let plain = fit_open(&pts, 1.0, 0.5, None);
+        // At a slack of ½ the polygon is the staircase: nothing to merge.
+        assert_eq!(fit_open(&pts, 1.0, 0.5, Some(0.2)).len(), plain.len());
+        let merged = fit_open(&pts, 1.0, 1.0, Some(0.2));
+        assert!(
+            merged.len() * 2 <= plain.len(),
+            "{} merged vs {} plain segments",
+            merged.len(),
+            plain.len()
+        );
+        let end = pts[pts.len() - 1];
+        assert_eq!(
+            merged.last().unwrap().end(),
+            Point::new(end.0 as f64, end.1 as f64)
+        );
+        let c = Contour {
+            start: Point::new(pts[0].0 as f64, pts[0].1 as f64),
+            segments: merged,
+            closed: false,
+        };
+        let curve = c.flatten(64);
+        // Every point of the curve stays within a pixel of the circle.
+        for p in &curve {
+            let d = (p.x.hypot(p.y) - 60.0).abs();
+            assert!(d < 1.0, "{p:?} is {d} off the circle");
+        }
+        // A corner stops merging: the L is unchanged.
+        let mut l_shape: Vec<(i64, i64)> = (0..10).map(|y| (0, y)).collect();
+        l_shape.extend((1..10).map(|x| (x, 9)));
+        assert_eq!(
+            fit_open(&l_shape, 1.0, 1.0, Some(0.2)),
+            fit_open(&l_shape, 1.0, 0.5, None)
         );
     }
 

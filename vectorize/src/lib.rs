@@ -35,7 +35,8 @@ assert!(svg.contains("<path"));
   spur pruning, stroked fitted paths;
 - [`vector`]: shapes with fill/stroke and compact relative SVG;
 - [`pixels`] and [`oklab`]: the pixel stages (luma, threshold, OKLab,
-  k-means assignment) on scalar, AVX2 and SSE4.1, bit-identical; `gpu`
+  k-means assignment) on scalar, AVX2, SSE4.1, NEON and wasm simd128,
+  bit-identical; `gpu`
   (feature `gpu`): luma, ink and the luma histogram (bit-identical) and
   k-means assignment (within a stated distance tolerance) on
   vivace-gpu-compute, used from a measured crossover
@@ -44,8 +45,8 @@ assert!(svg.contains("<path"));
   batch queue; `quality` (feature `quality`, on by default): resvg render
   back, PSNR, SSIM, mismatch, seam count.
 
-Not built yet: NEON and wasm SIMD pixel kernels, curve merging for cutout
-boundary pieces, rayon inside region labelling and merging.
+Not built yet: curve merging for cutout boundary pieces, rayon inside
+region labelling and merging.
 */
 #![deny(missing_docs)]
 
