@@ -761,16 +761,15 @@ mod imp {
                                 let reduction = V::select_lt(neg_half_knee, over, reduction, zero);
                                 target[i] = V::min(reduction, ceiling);
                             }
-                            // The smoothing: a short recursion.
-                            for t in target.iter_mut().take(count) {
-                                let reduction = *t;
+                            // The smoothing (a short recursion) with the
+                            // gain it gives: the exp2 of one frame overlaps
+                            // the recursion of the next.
+                            for i in 0..count {
+                                let reduction = target[i];
                                 let alpha = V::select_lt(reduction, envelope, attack, release);
                                 envelope =
                                     V::mul_add(alpha, V::sub(envelope, reduction), reduction);
-                                *t = envelope;
-                            }
-                            for i in 0..count {
-                                let g = exp2(V::mul(V::add(target[i], makeup), log2_per_db));
+                                let g = exp2(V::mul(V::add(envelope, makeup), log2_per_db));
                                 xl[i] = V::mul(xl[i], g);
                                 xr[i] = V::mul(xr[i], g);
                             }
