@@ -1055,16 +1055,22 @@ fn merge_pieces(p: &[Piece], tolerance: f64, closed: bool) -> Vec<Piece> {
         let d = p[i].vertex.dist(p[i1].vertex);
         let mut k = i1;
         while k != j {
-            let (k1, k2) = ((k + 1) % m, (k + 2) % m);
+            let k1 = (k + 1) % m;
             if conv[k1] != c {
                 return None;
             }
+            // The vertex after k1's (an open chain's last: its end).
+            let after = if !closed && k1 == m - 1 {
+                p[k1].end
+            } else {
+                p[(k + 2) % m].vertex
+            };
             let e0 = p[i1].vertex.sub(p[i].vertex);
-            let e1 = p[k2].vertex.sub(p[k1].vertex);
+            let e1 = after.sub(p[k1].vertex);
             if e0.cross(e1).signum_or_zero() != c {
                 return None;
             }
-            if e0.dot(e1) < d * p[k1].vertex.dist(p[k2].vertex) * COS_179 {
+            if e0.dot(e1) < d * p[k1].vertex.dist(after) * COS_179 {
                 return None;
             }
             k = k1;
