@@ -347,21 +347,39 @@ fn four_neighbours(i: usize, w: usize, h: usize, mut f: impl FnMut(usize)) {
 
 /// 4-connected regions of equal label, with small ones merged away.
 fn label_regions(q: &Quantized, w: usize, h: usize, min_area: usize) -> Regions {
+    let (mut id, mut color) = if h >= 2 * BAND_ROWS && rayon::current_num_threads() > 1 {
+        label_in_bands(&q.labels, w, h)
+    } else {
+        label_serial(&q.labels, w, h)
+    };
+    if min_area > 1 {
+        merge_small(&mut id, &mut color, &q.centroids, w, h, min_area);
+    }
+    Regions { id, color }
+}
+
+/// Rows per band of the parallel labelling.
+const BAND_ROWS: usize = 64;
+
+/// 4-connected regions of equal label by flood fill, numbered in the order
+/// their first pixel comes in a row-major scan; returns each pixel's region
+/// (`NONE` where transparent) and each region's label.
+fn label_serial(labels: &[u8], w: usize, h: usize) -> (Vec<u32>, Vec<u8>) {
     let n = w * h;
     let mut id = vec![NONE; n];
     let mut color = Vec::new();
     let mut stack = Vec::new();
     for s in 0..n {
-        if q.labels[s] == TRANSPARENT || id[s] != NONE {
+        if labels[s] == TRANSPARENT || id[s] != NONE {
             continue;
         }
         let r = color.len() as u32;
-        color.push(q.labels[s]);
+        color.push(labels[s]);
         id[s] = r;
         stack.push(s);
         while let Some(i) = stack.pop() {
             let visit = |j: usize| {
-                if id[j] == NONE && q.labels[j] == q.labels[s] {
+                if id[j] == NONE && labels[j] == labels[s] {
                     id[j] = r;
                     stack.push(j);
                 }
@@ -369,10 +387,80 @@ fn label_regions(q: &Quantized, w: usize, h: usize, min_area: usize) -> Regions 
             four_neighbours(i, w, h, visit);
         }
     }
-    if min_area > 1 {
-        merge_small(&mut id, &mut color, &q.centroids, w, h, min_area);
+    (id, color)
+}
+
+/// [`label_serial`]'s result, computed on the rayon pool: each band of
+/// [`BAND_ROWS`] rows is labelled on its own, regions touching across band
+/// edges are joined (union–find), and the joined regions are numbered by
+/// their first pixel in scan order — the serial numbering exactly.
+fn label_in_bands(labels: &[u8], w: usize, h: usize) -> (Vec<u32>, Vec<u8>) {
+    let mut id = vec![NONE; w * h];
+    // Local labelling: ids within each band, and each local region's label.
+    let local: Vec<Vec<u8>> = id
+        .par_chunks_mut(BAND_ROWS * w)
+        .zip(labels.par_chunks(BAND_ROWS * w))
+        .map(|(ids, band)| {
+            let (band_ids, colors) = label_serial(band, w, band.len() / w);
+            ids.copy_from_slice(&band_ids);
+            colors
+        })
+        .collect();
+    // Global numbering of the local regions: band b's start at offset[b].
+    let mut offset = Vec::with_capacity(local.len() + 1);
+    offset.push(0usize);
+    for colors in &local {
+        offset.push(offset[offset.len() - 1] + colors.len());
     }
-    Regions { id, color }
+    let total = offset[local.len()];
+    let mut parent: Vec<u32> = (0..total as u32).collect();
+    fn root(parent: &mut [u32], mut r: u32) -> u32 {
+        while parent[r as usize] != r {
+            parent[r as usize] = parent[parent[r as usize] as usize];
+            r = parent[r as usize];
+        }
+        r
+    }
+    let global = |b: usize, r: u32| r + offset[b] as u32;
+    for b in 1..local.len() {
+        let edge = b * BAND_ROWS * w;
+        for x in 0..w {
+            let (up, down) = (edge - w + x, edge + x);
+            if labels[up] != TRANSPARENT && labels[up] == labels[down] {
+                let a = root(&mut parent, global(b - 1, id[up]));
+                let c = root(&mut parent, global(b, id[down]));
+                // The lower number stays the root: it was met first.
+                if a != c {
+                    parent[a.max(c) as usize] = a.min(c);
+                }
+            }
+        }
+    }
+    // Local regions are numbered in scan order within a band and bands in
+    // scan order, so the smallest member of each joined set is the one met
+    // first; number the sets in that order.
+    let mut final_id = vec![NONE; total];
+    let mut color = Vec::new();
+    for r in 0..total as u32 {
+        let top = root(&mut parent, r);
+        if top == r {
+            final_id[r as usize] = color.len() as u32;
+            let b = offset.partition_point(|&o| o <= r as usize) - 1;
+            color.push(local[b][r as usize - offset[b]]);
+        }
+    }
+    for r in 0..total {
+        let top = root(&mut parent, r as u32);
+        final_id[r] = final_id[top as usize];
+    }
+    id.par_chunks_mut(BAND_ROWS * w)
+        .enumerate()
+        .for_each(|(b, ids)| {
+            for v in ids.iter_mut().filter(|v| **v != NONE) {
+                *v = final_id[*v as usize + offset[b]];
+            }
+        });
+    (id, color)
 }
 
 /// Merges regions under `min_area` pixels into the neighbour of the
@@ -834,6 +922,59 @@ mod tests {
     use super::*;
     use crate::fit::Segment;
     use crate::pixels::ScalarPixels;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// The banded labelling numbers every region exactly as the serial
+        /// flood fill does: regions spanning several bands, snaking back up
+        /// across band edges, transparency, last bands of any height.
+        #[test]
+        fn banded_labelling_equals_serial(
+            w in 1usize..24,
+            h in 1usize..300,
+            seed in any::<u64>(),
+            kinds in 1u8..4,
+            transparent in any::<bool>(),
+        ) {
+            let mut x = seed | 1;
+            let mut next = move || { x ^= x << 13; x ^= x >> 7; x ^= x << 17; x };
+            let (fx, fy) = (next() % 7 + 1, next() % 11 + 1);
+            let labels: Vec<u8> = (0..w * h)
+                .map(|i| {
+                    let (px, py) = ((i % w) as u64, (i / w) as u64);
+                    // Large smooth blobs with noise on top.
+                    let v = (px * fx / 3 + py * fy / 13 + u64::from(next() % 16 == 0)) % u64::from(kinds + 1);
+                    if transparent && v == u64::from(kinds) { TRANSPARENT } else { v as u8 }
+                })
+                .collect();
+            prop_assert_eq!(label_in_bands(&labels, w, h), label_serial(&labels, w, h));
+        }
+    }
+
+    #[test]
+    fn a_spiral_across_many_bands_is_one_region() {
+        // One region that leaves a band downwards and comes back up into it
+        // several times (a comb joined at the bottom), inside another.
+        let (w, h) = (9, 4 * BAND_ROWS + 5);
+        let labels: Vec<u8> = (0..w * h)
+            .map(|i| {
+                let (x, y) = (i % w, i / w);
+                u8::from(x % 2 == 1 && (y > 2 || x == 1) || y == h - 2 && (1..w - 1).contains(&x))
+            })
+            .collect();
+        let banded = label_in_bands(&labels, w, h);
+        assert_eq!(banded, label_serial(&labels, w, h));
+        let ink: std::collections::HashSet<u32> = banded
+            .0
+            .iter()
+            .zip(&labels)
+            .filter(|(_, l)| **l == 1)
+            .map(|(r, _)| *r)
+            .collect();
+        assert_eq!(ink.len(), 1, "the comb is one region");
+    }
 
     fn image(w: usize, h: usize, f: impl Fn(usize, usize) -> [u8; 4]) -> Vec<u8> {
         (0..w * h).flat_map(|i| f(i % w, i / w)).collect()

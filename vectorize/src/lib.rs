@@ -30,7 +30,8 @@ assert!(svg.contains("<path"));
   and curve merging (within [`fit::FitOptions::tolerance`]);
 - [`color`]: k-means in OKLab (fixed or automatic palette), region
   labelling with speckle merging, stacked layers, and cutout layers whose
-  shared boundaries are fitted once (no seams);
+  shared boundaries are fitted once (no seams), optionally smoothed and
+  merged ([`color::ColorOptions::cutout_slack`]);
 - [`centerline`]: distance transform, Zhang–Suen thinning, skeleton graph,
   spur pruning, stroked fitted paths;
 - [`vector`]: shapes with fill/stroke and compact relative SVG;
@@ -45,8 +46,9 @@ assert!(svg.contains("<path"));
   batch queue; `quality` (feature `quality`, on by default): resvg render
   back, PSNR, SSIM, mismatch, seam count.
 
-Not built yet: curve merging for cutout boundary pieces, rayon inside
-region labelling and merging.
+Region labelling runs in bands on the rayon pool (numbering identical to
+the serial flood fill); merging small regions stays serial (each merge
+depends on the ones before it).
 */
 #![deny(missing_docs)]
 
