@@ -13,7 +13,7 @@ use vivace_backend::{
 /// Processes frames of every strip and adds them to a stereo bus.
 ///
 /// Implemented by [`ScalarStrips`], [`SimdStrips`] and (feature `gpu`)
-/// [`GpuStrips`](crate::GpuStrips); a [`Mixer`](crate::Mixer) drives one of
+/// `GpuStrips`; a [`Mixer`](crate::Mixer) drives one of
 /// them.
 pub trait StripKernel: Backend + Send {
     /// Processes `frames` of the planar `input` (`[strip][side][frame]`,
@@ -259,7 +259,7 @@ pub(crate) fn check_kernel_buffers(
 /// The strip-kernel chain for a mixer: GPU, the best SIMD level, then
 /// scalar. `Auto` passes over the GPU (a real-time block never pays for a
 /// GPU round trip; [`calibrate_strip_kernel`] measures whether a bulk
-/// render does); forcing `gpu` gives [`GpuStrips`](crate::GpuStrips)
+/// render does); forcing `gpu` gives `GpuStrips`
 /// (feature `gpu`).
 pub fn select_strip_kernel(
     preference: Preference,

@@ -442,8 +442,8 @@ fn cpu_chain<'a>(chain: &mut Vec<Candidate<'a, Box<dyn PixelKernel>>>) {
 /// `Auto` passes over the GPU: whether it pays depends on the machine and
 /// the image size, which only a measurement can tell — use
 /// [`calibrate_pixel_kernel`] for that. A forced `gpu` preference gets
-/// [`GpuPixels`](crate::gpu::GpuPixels) (feature `gpu`) from
-/// [`DEFAULT_GPU_MIN_PIXELS`](crate::gpu::DEFAULT_GPU_MIN_PIXELS).
+/// `gpu::GpuPixels` (feature `gpu`) from
+/// `gpu::DEFAULT_GPU_MIN_PIXELS`.
 pub fn select_pixel_kernel(
     preference: Preference,
 ) -> Result<Selection<Box<dyn PixelKernel>>, SelectError> {
@@ -464,7 +464,7 @@ pub fn select_pixel_kernel(
 /// Like [`select_pixel_kernel`], but under `Auto` (or a forced `gpu`)
 /// first measures where the GPU overtakes the best CPU kernel on this
 /// machine, for images up to `max_pixels`
-/// ([`GpuPixels::measure_crossover`](crate::gpu::GpuPixels::measure_crossover),
+/// (`gpu::GpuPixels::measure_crossover`,
 /// a fraction of a second to a few seconds), and takes the GPU with that
 /// crossover if it ever wins. The measurement is in
 /// [`Selection::skipped`] when the GPU lost.

@@ -114,7 +114,7 @@ impl Tracer {
     }
 
     /// Validates `config` and traces with `kernel` (e.g. a
-    /// [`GpuPixels`](crate::gpu::GpuPixels) with a crossover of your
+    /// `gpu::GpuPixels` with a crossover of your
     /// choosing).
     pub fn with_kernel(config: TracerConfig, kernel: Box<dyn PixelKernel>) -> Result<Self, Error> {
         config.mode.validate()?;
