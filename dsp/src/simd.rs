@@ -708,8 +708,12 @@ mod imp {
                         // The strips' planar rows, transposed N frames at a
                         // time into one register per frame; lanes past the
                         // last strip stay silent.
+                        // (`real` is 0 for a half past the last strip: it
+                        // stays silent, and no pointer past the input is
+                        // ever formed.)
                         let real = bank.strips.saturating_sub(strip).min(V::N);
-                        for (side, x) in [&mut xl, &mut xr].into_iter().enumerate() {
+                        let sides = if real > 0 { 2 } else { 0 };
+                        for (side, x) in [&mut xl, &mut xr].into_iter().enumerate().take(sides) {
                             let rows = input.as_ptr().add((strip * 2 + side) * block + start);
                             let mut i = 0;
                             if real == V::N {
