@@ -347,7 +347,7 @@ fn four_neighbours(i: usize, w: usize, h: usize, mut f: impl FnMut(usize)) {
 
 /// 4-connected regions of equal label, with small ones merged away.
 fn label_regions(q: &Quantized, w: usize, h: usize, min_area: usize) -> Regions {
-    let (mut id, mut color) = if h >= 2 * BAND_ROWS && rayon::current_num_threads() > 1 {
+    let (mut id, mut color) = if w > 0 && h >= 2 * BAND_ROWS && rayon::current_num_threads() > 1 {
         label_in_bands(&q.labels, w, h)
     } else {
         label_serial(&q.labels, w, h)
@@ -950,6 +950,23 @@ mod tests {
                 })
                 .collect();
             prop_assert_eq!(label_in_bands(&labels, w, h), label_serial(&labels, w, h));
+        }
+    }
+
+    #[test]
+    fn empty_images_of_any_shape_trace_to_nothing() {
+        // Tall enough for the banded labelling, but zero pixels wide (and
+        // the other way round).
+        for (w, h) in [(0, 4 * BAND_ROWS), (4 * BAND_ROWS, 0), (0, 0)] {
+            let raster = RgbaRaster::new(w, h, &[]).unwrap();
+            for layering in [Layering::Stacked, Layering::Cutout] {
+                let options = ColorOptions {
+                    layering,
+                    ..ColorOptions::default()
+                };
+                let v = trace_color(&raster, &options, &ScalarPixels).unwrap();
+                assert!(v.shapes.is_empty(), "{w}×{h} {layering:?}");
+            }
         }
     }
 
