@@ -358,6 +358,15 @@ fn label_regions(q: &Quantized, w: usize, h: usize, min_area: usize) -> Regions 
     Regions { id, color }
 }
 
+/// The root of `r` in a union–find forest, halving the path on the way.
+fn root(parent: &mut [u32], mut r: u32) -> u32 {
+    while parent[r as usize] != r {
+        parent[r as usize] = parent[parent[r as usize] as usize];
+        r = parent[r as usize];
+    }
+    r
+}
+
 /// Rows per band of the parallel labelling.
 const BAND_ROWS: usize = 64;
 
@@ -414,13 +423,6 @@ fn label_in_bands(labels: &[u8], w: usize, h: usize) -> (Vec<u32>, Vec<u8>) {
     }
     let total = offset[local.len()];
     let mut parent: Vec<u32> = (0..total as u32).collect();
-    fn root(parent: &mut [u32], mut r: u32) -> u32 {
-        while parent[r as usize] != r {
-            parent[r as usize] = parent[parent[r as usize] as usize];
-            r = parent[r as usize];
-        }
-        r
-    }
     let global = |b: usize, r: u32| r + offset[b] as u32;
     for b in 1..local.len() {
         let edge = b * BAND_ROWS * w;
@@ -496,13 +498,6 @@ fn merge_small(
     let mut parent: Vec<u32> = (0..count as u32).collect();
     let mut size: Vec<usize> = (0..count).map(|r| start[r + 1] - start[r]).collect();
     let mut members: Vec<Vec<u32>> = (0..count as u32).map(|r| vec![r]).collect();
-    fn root(parent: &mut [u32], mut r: u32) -> u32 {
-        while parent[r as usize] != r {
-            parent[r as usize] = parent[parent[r as usize] as usize];
-            r = parent[r as usize];
-        }
-        r
-    }
     let mut order: Vec<u32> = (0..count as u32)
         .filter(|&r| size[r as usize] < min_area)
         .collect();

@@ -363,15 +363,7 @@ pub fn fit_open(
     if let Some(tolerance) = merge_tolerance {
         pieces = merge_pieces(&pieces, tolerance, false);
     }
-    let mut segments = Vec::with_capacity(2 * m);
-    for p in &pieces[1..] {
-        if p.corner {
-            segments.push(Segment::Line(p.vertex));
-            segments.push(Segment::Line(p.end));
-        } else {
-            segments.push(Segment::Cubic(p.c1, p.c2, p.end));
-        }
-    }
+    let mut segments = segments_of(&pieces[1..]);
     if m == 2 {
         segments.push(Segment::Line(v[1]));
     }
@@ -885,22 +877,27 @@ struct Curve {
 impl Curve {
     fn to_contour(&self) -> Contour {
         let m = self.pieces.len();
-        let start = self.pieces[m - 1].end;
-        let mut segments = Vec::with_capacity(2 * m);
-        for p in &self.pieces {
-            if p.corner {
-                segments.push(Segment::Line(p.vertex));
-                segments.push(Segment::Line(p.end));
-            } else {
-                segments.push(Segment::Cubic(p.c1, p.c2, p.end));
-            }
-        }
         Contour {
-            start,
-            segments,
+            start: self.pieces[m - 1].end,
+            segments: segments_of(&self.pieces),
             closed: true,
         }
     }
+}
+
+/// The segments of consecutive pieces: two lines through a corner's vertex,
+/// one Bézier otherwise.
+fn segments_of(pieces: &[Piece]) -> Vec<Segment> {
+    let mut segments = Vec::with_capacity(2 * pieces.len());
+    for p in pieces {
+        if p.corner {
+            segments.push(Segment::Line(p.vertex));
+            segments.push(Segment::Line(p.end));
+        } else {
+            segments.push(Segment::Cubic(p.c1, p.c2, p.end));
+        }
+    }
+    segments
 }
 
 /// (p1 − p0) × (p2 − p0).
