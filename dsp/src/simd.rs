@@ -118,13 +118,15 @@ mod imp {
         unsafe fn max(a: Self, b: Self) -> Self;
         unsafe fn min(a: Self, b: Self) -> Self;
         unsafe fn abs(a: Self) -> Self;
-        unsafe fn div(a: Self, b: Self) -> Self;
         /// `a < b ? t : f`, per lane.
         unsafe fn select_lt(a: Self, b: Self, t: Self, f: Self) -> Self;
         /// Round to nearest integer (as f32).
         unsafe fn round(a: Self) -> Self;
-        /// For x > 0 normal: (exponent as f32, mantissa in [1, 2)).
-        unsafe fn frexp(x: Self) -> (Self, Self);
+        /// For x > 0 normal: (e as f32, m) with x = 2^e·m and m in
+        /// [√½, √2), by integer arithmetic on the bits: adding
+        /// 1.0's bits − √½'s bits carries into the exponent exactly when
+        /// the mantissa is ≥ √2.
+        unsafe fn split_log2(x: Self) -> (Self, Self);
         /// 2^n for integer-valued n in [−126, 127].
         unsafe fn pow2i(n: Self) -> Self;
         /// Reads `N` rows of `N` values (row `r` at `p + r·stride`) and
@@ -138,9 +140,9 @@ mod imp {
         ($name:ident, $reg:ty, $n:expr, $feat:literal,
          splat $splat:ident, load $load:ident, store $store:ident,
          add $add:ident, sub $sub:ident, mul $mul:ident, max $max:ident, min $min:ident,
-         div $div:ident, and $and:ident, blendv $blendv:ident, cmplt $cmplt:expr,
+         and $and:ident, blendv $blendv:ident, cmplt $cmplt:expr,
          round $round:ident, cast_i $cast_i:ident, cast_f $cast_f:ident, set1_i $set1_i:ident,
-         and_i $and_i:ident, or_i $or_i:ident, add_i $add_i:ident, srli $srli:ident, slli $slli:ident,
+         and_i $and_i:ident, add_i $add_i:ident, srli $srli:ident, slli $slli:ident,
          cvt_if $cvt_if:ident, cvt_fi $cvt_fi:ident,
          fma $fma:expr, transpose $transpose:ident) => {
             #[derive(Clone, Copy)]
@@ -200,11 +202,6 @@ mod imp {
                     unsafe { $name($and(a.0, $cast_f($set1_i(0x7fff_ffff)))) }
                 }
                 #[inline(always)]
-                unsafe fn div(a: Self, b: Self) -> Self {
-                    // SAFETY: see the impl comment.
-                    unsafe { $name($div(a.0, b.0)) }
-                }
-                #[inline(always)]
                 unsafe fn select_lt(a: Self, b: Self, t: Self, f: Self) -> Self {
                     // SAFETY: see the impl comment.
                     unsafe { $name($blendv(f.0, t.0, $cmplt(a.0, b.0))) }
@@ -219,12 +216,12 @@ mod imp {
                     }
                 }
                 #[inline(always)]
-                unsafe fn frexp(x: Self) -> (Self, Self) {
+                unsafe fn split_log2(x: Self) -> (Self, Self) {
                     // SAFETY: see the impl comment.
                     unsafe {
-                        let bits = $cast_i(x.0);
+                        let bits = $add_i($cast_i(x.0), $set1_i(SPLIT_OFFSET));
                         let e = $add_i($and_i($srli::<23>(bits), $set1_i(0xff)), $set1_i(-127));
-                        let m = $or_i($and_i(bits, $set1_i(0x007f_ffff)), $set1_i(0x3f80_0000));
+                        let m = $add_i($and_i(bits, $set1_i(0x007f_ffff)), $set1_i(SQRT_HALF_BITS));
                         ($name($cvt_if(e)), $name($cast_f(m)))
                     }
                 }
@@ -313,10 +310,10 @@ mod imp {
     lanes!(Avx, __m256, 8, "avx2,fma",
         splat _mm256_set1_ps, load _mm256_loadu_ps, store _mm256_storeu_ps,
         add _mm256_add_ps, sub _mm256_sub_ps, mul _mm256_mul_ps, max _mm256_max_ps, min _mm256_min_ps,
-        div _mm256_div_ps, and _mm256_and_ps, blendv _mm256_blendv_ps,
+        and _mm256_and_ps, blendv _mm256_blendv_ps,
         cmplt (|a, b| _mm256_cmp_ps::<_CMP_LT_OQ>(a, b)),
         round _mm256_round_ps, cast_i _mm256_castps_si256, cast_f _mm256_castsi256_ps,
-        set1_i _mm256_set1_epi32, and_i _mm256_and_si256, or_i _mm256_or_si256,
+        set1_i _mm256_set1_epi32, and_i _mm256_and_si256,
         add_i _mm256_add_epi32, srli _mm256_srli_epi32, slli _mm256_slli_epi32,
         cvt_if _mm256_cvtepi32_ps, cvt_fi _mm256_cvtps_epi32,
         fma _mm256_fmadd_ps, transpose transpose_avx);
@@ -325,10 +322,10 @@ mod imp {
     lanes!(Sse, __m128, 4, "sse4.1",
         splat _mm_set1_ps, load _mm_loadu_ps, store _mm_storeu_ps,
         add _mm_add_ps, sub _mm_sub_ps, mul _mm_mul_ps, max _mm_max_ps, min _mm_min_ps,
-        div _mm_div_ps, and _mm_and_ps, blendv _mm_blendv_ps,
+        and _mm_and_ps, blendv _mm_blendv_ps,
         cmplt (|a, b| _mm_cmplt_ps(a, b)),
         round _mm_round_ps, cast_i _mm_castps_si128, cast_f _mm_castsi128_ps,
-        set1_i _mm_set1_epi32, and_i _mm_and_si128, or_i _mm_or_si128,
+        set1_i _mm_set1_epi32, and_i _mm_and_si128,
         add_i _mm_add_epi32, srli _mm_srli_epi32, slli _mm_slli_epi32,
         cvt_if _mm_cvtepi32_ps, cvt_fi _mm_cvtps_epi32,
         fma (|a, b, c| _mm_add_ps(_mm_mul_ps(a, b), c)), transpose transpose_sse);
@@ -395,11 +392,6 @@ mod imp {
             unsafe { Neon(vabsq_f32(a.0)) }
         }
         #[inline(always)]
-        unsafe fn div(a: Self, b: Self) -> Self {
-            // SAFETY: NEON is in this build's baseline (module cfg).
-            unsafe { Neon(vdivq_f32(a.0, b.0)) }
-        }
-        #[inline(always)]
         unsafe fn select_lt(a: Self, b: Self, t: Self, f: Self) -> Self {
             // SAFETY: NEON is in this build's baseline (module cfg).
             unsafe { Neon(vbslq_f32(vcltq_f32(a.0, b.0), t.0, f.0)) }
@@ -411,17 +403,17 @@ mod imp {
             unsafe { Neon(vrndnq_f32(a.0)) }
         }
         #[inline(always)]
-        unsafe fn frexp(x: Self) -> (Self, Self) {
+        unsafe fn split_log2(x: Self) -> (Self, Self) {
             // SAFETY: NEON is in this build's baseline (module cfg).
             unsafe {
-                let bits = vreinterpretq_u32_f32(x.0);
+                let bits = vaddq_u32(vreinterpretq_u32_f32(x.0), vdupq_n_u32(SPLIT_OFFSET as u32));
                 let e = vaddq_s32(
                     vreinterpretq_s32_u32(vandq_u32(vshrq_n_u32::<23>(bits), vdupq_n_u32(0xff))),
                     vdupq_n_s32(-127),
                 );
-                let m = vorrq_u32(
+                let m = vaddq_u32(
                     vandq_u32(bits, vdupq_n_u32(0x007f_ffff)),
-                    vdupq_n_u32(0x3f80_0000),
+                    vdupq_n_u32(SQRT_HALF_BITS as u32),
                 );
                 (Neon(vcvtq_f32_s32(e)), Neon(vreinterpretq_f32_u32(m)))
             }
@@ -508,10 +500,6 @@ mod imp {
             Wasm(f32x4_abs(a.0))
         }
         #[inline(always)]
-        unsafe fn div(a: Self, b: Self) -> Self {
-            Wasm(f32x4_div(a.0, b.0))
-        }
-        #[inline(always)]
         unsafe fn select_lt(a: Self, b: Self, t: Self, f: Self) -> Self {
             Wasm(v128_bitselect(t.0, f.0, f32x4_lt(a.0, b.0)))
         }
@@ -521,14 +509,15 @@ mod imp {
             Wasm(f32x4_nearest(a.0))
         }
         #[inline(always)]
-        unsafe fn frexp(x: Self) -> (Self, Self) {
+        unsafe fn split_log2(x: Self) -> (Self, Self) {
+            let bits = i32x4_add(x.0, i32x4_splat(SPLIT_OFFSET));
             let e = i32x4_add(
-                v128_and(u32x4_shr(x.0, 23), i32x4_splat(0xff)),
+                v128_and(u32x4_shr(bits, 23), i32x4_splat(0xff)),
                 i32x4_splat(-127),
             );
-            let m = v128_or(
-                v128_and(x.0, i32x4_splat(0x007f_ffff)),
-                i32x4_splat(0x3f80_0000),
+            let m = i32x4_add(
+                v128_and(bits, i32x4_splat(0x007f_ffff)),
+                i32x4_splat(SQRT_HALF_BITS),
             );
             (Wasm(f32x4_convert_i32x4(e)), Wasm(m))
         }
@@ -555,40 +544,45 @@ mod imp {
         }
     }
 
-    /// log2(x) for x > 0 normal, to ~1e-7: x = m·2^e, m folded into
-    /// [√½, √2), then 2·atanh((m−1)/(m+1))/ln 2 by its odd series.
+    /// The bits of √½ rounded down to f32 (0.70710677).
+    const SQRT_HALF_BITS: i32 = 0x3f35_04f3;
+    /// 1.0's bits − √½'s: see [`Vf::split_log2`].
+    const SPLIT_OFFSET: i32 = 0x3f80_0000 - SQRT_HALF_BITS;
+
+    /// log2(1 + t)/t on t in [√½ − 1, √2 − 1]: degree 7, fitted for the
+    /// least largest error (Lawson's iteration over Chebyshev nodes);
+    /// t·q(t) is within 5e-8 of log2(1 + t) in exact arithmetic and
+    /// 1.3e-7 evaluated in f32.
+    const LOG2_Q: [f32; 8] = [
+        1.442_694_8,
+        -0.721_357_2,
+        0.480_939_45,
+        -0.360_087_2,
+        0.286_707_46,
+        -0.250_069_05,
+        0.236_890_33,
+        -0.145_744_37,
+    ];
+
+    /// log2(x) for x > 0 normal, to ~1.3e-7 absolute: x = 2^e·m with m in
+    /// [√½, √2), then e + t·q(t) with t = m − 1, the polynomial evaluated
+    /// in Estrin's scheme (a short dependency chain, no division).
     #[inline(always)]
     unsafe fn log2<V: Vf>(x: V) -> V {
         // SAFETY: level proven by the caller (trait contract).
         unsafe {
-            let (e, m) = V::frexp(x);
-            let big = V::select_lt(
-                V::splat(std::f32::consts::SQRT_2),
-                m,
-                V::splat(1.0),
-                V::splat(0.0),
-            );
-            let e = V::add(e, big);
-            // m / 2 where m > √2.
-            let m = V::mul(
-                m,
-                V::select_lt(
-                    V::splat(std::f32::consts::SQRT_2),
-                    m,
-                    V::splat(0.5),
-                    V::splat(1.0),
-                ),
-            );
-            let one = V::splat(1.0);
-            let t = V::div(V::sub(m, one), V::add(m, one));
+            let (e, m) = V::split_log2(x);
+            let t = V::sub(m, V::splat(1.0));
+            let c = |k: usize| V::splat(LOG2_Q[k]);
             let t2 = V::mul(t, t);
-            let mut p = V::splat(1.0 / 9.0);
-            p = V::mul_add(p, t2, V::splat(1.0 / 7.0));
-            p = V::mul_add(p, t2, V::splat(1.0 / 5.0));
-            p = V::mul_add(p, t2, V::splat(1.0 / 3.0));
-            p = V::mul_add(p, t2, one);
-            let two_over_ln2 = V::splat(2.0 * std::f32::consts::LOG2_E);
-            V::mul_add(V::mul(two_over_ln2, t), p, e)
+            let t4 = V::mul(t2, t2);
+            let q01 = V::mul_add(c(1), t, c(0));
+            let q23 = V::mul_add(c(3), t, c(2));
+            let q45 = V::mul_add(c(5), t, c(4));
+            let q67 = V::mul_add(c(7), t, c(6));
+            let q03 = V::mul_add(q23, t2, q01);
+            let q47 = V::mul_add(q67, t2, q45);
+            V::mul_add(t, V::mul_add(q47, t4, q03), e)
         }
     }
 
@@ -627,6 +621,118 @@ mod imp {
         }
     }
 
+    /// Per-band filter states of one register of strips: `[band][side][w]`.
+    type EqState<V> = [[[V; 2]; 2]; BANDS];
+
+    /// The EQ over a chunk with steady coefficients; bit `b` of `RUN` says
+    /// band `b` runs. Both sides' recursions of every band run interleaved,
+    /// frame by frame, so six independent recursions overlap.
+    #[inline(always)]
+    unsafe fn eq_steady<V: Vf, const RUN: u8>(
+        coef: &[[V; 5]; BANDS],
+        state: &mut EqState<V>,
+        (xl, xr): (&mut [V], &mut [V]),
+        guard: V,
+    ) {
+        // A local copy, so nothing ties the states to memory.
+        let mut s = *state;
+        for (l, r) in xl.iter_mut().zip(xr.iter_mut()) {
+            for band in 0..BANDS {
+                if RUN >> band & 1 == 1 {
+                    // SAFETY: level proven by the caller (trait contract).
+                    unsafe {
+                        *l = tdf2(&coef[band], &mut s[band][0], *l, guard);
+                        *r = tdf2(&coef[band], &mut s[band][1], *r, guard);
+                    }
+                }
+            }
+        }
+        *state = s;
+    }
+
+    /// The EQ over a chunk while some band's coefficients ramp (the block
+    /// after a retune): each running band first steps its ramping
+    /// coefficients by `delta`, then filters.
+    #[inline(always)]
+    unsafe fn eq_ramping<V: Vf>(
+        coef: &mut [[V; 5]; BANDS],
+        delta: &[[V; 5]; BANDS],
+        state: &mut EqState<V>,
+        run: [bool; BANDS],
+        ramp: [bool; BANDS],
+        (xl, xr): (&mut [V], &mut [V]),
+        guard: V,
+    ) {
+        for (l, r) in xl.iter_mut().zip(xr.iter_mut()) {
+            for band in (0..BANDS).filter(|&b| run[b]) {
+                // SAFETY: level proven by the caller (trait contract).
+                unsafe {
+                    if ramp[band] {
+                        for k in 0..5 {
+                            coef[band][k] = V::add(coef[band][k], delta[band][k]);
+                        }
+                    }
+                    *l = tdf2(&coef[band], &mut state[band][0], *l, guard);
+                    *r = tdf2(&coef[band], &mut state[band][1], *r, guard);
+                }
+            }
+        }
+    }
+
+    /// The output stage's per-register state: gain (with its ramp step),
+    /// mono blend and meters, each `[left, right]` where it has sides.
+    struct Output<V> {
+        gain: [V; 2],
+        gain_delta: [V; 2],
+        mono: V,
+        peak: [V; 2],
+        sum_squares: [V; 2],
+    }
+
+    /// Gain (ramping when `RAMP`), mono blend, meters and the sum into the
+    /// chunk's bus (`bus[side][frame · GROUP + lane]`), frame by frame.
+    /// Its own function so the meters stay in registers: through memory,
+    /// their one-operation recursions would each wait on a store.
+    #[inline(always)]
+    unsafe fn output<V: Vf, const RAMP: bool>(
+        out: &mut Output<V>,
+        (xl, xr): (&[V], &[V]),
+        bus: &mut [[f32; CHUNK * GROUP]; 2],
+    ) {
+        let Output {
+            mut gain,
+            gain_delta,
+            mono,
+            mut peak,
+            mut sum_squares,
+        } = *out;
+        // SAFETY: level proven by the caller (trait contract); the slices
+        // hold at most CHUNK frames, so every bus offset stays in bounds.
+        unsafe {
+            let half = V::splat(0.5);
+            for (i, (&l, &r)) in xl.iter().zip(xr).enumerate() {
+                if RAMP {
+                    gain[0] = V::add(gain[0], gain_delta[0]);
+                    gain[1] = V::add(gain[1], gain_delta[1]);
+                }
+                let l = V::mul(l, gain[0]);
+                let r = V::mul(r, gain[1]);
+                let m = V::mul(V::add(l, r), half);
+                let l = V::mul_add(mono, V::sub(m, l), l);
+                let r = V::mul_add(mono, V::sub(m, r), r);
+                peak[0] = V::max(peak[0], V::abs(l));
+                peak[1] = V::max(peak[1], V::abs(r));
+                sum_squares[0] = V::mul_add(l, l, sum_squares[0]);
+                sum_squares[1] = V::mul_add(r, r, sum_squares[1]);
+                let bl = bus[0].as_mut_ptr().add(i * GROUP);
+                let br = bus[1].as_mut_ptr().add(i * GROUP);
+                V::add(V::load(bl), l).store(bl);
+                V::add(V::load(br), r).store(br);
+            }
+        }
+        (out.gain, out.peak, out.sum_squares) = (gain, peak, sum_squares);
+    }
+
     /// Frames per pass: the bus accumulates in a stack buffer of this many
     /// frames × 8 lanes per side.
     const CHUNK: usize = 64;
@@ -642,6 +748,12 @@ mod imp {
         right: &mut [f32],
     ) {
         let p = bank.padded;
+        // Per-register working rows, written before they are read on every
+        // use (declared once: zeroing them per register cost a tenth of
+        // the time).
+        // SAFETY: level proven by the caller (trait contract).
+        let zero = unsafe { V::splat(0.0) };
+        let (mut xl, mut xr, mut target) = ([zero; CHUNK], [zero; CHUNK], [zero; CHUNK]);
         let groups = bank.groups();
         let mut start = frames.start;
         while start < frames.end {
@@ -696,15 +808,12 @@ mod imp {
                         let log2_per_db = V::splat(std::f32::consts::LOG2_10 / 20.0);
                         let neg_half_knee = V::sub(V::splat(0.0), half_knee);
                         let zero = V::splat(0.0);
-                        let half_v = V::splat(0.5);
                         // Stage by stage over the chunk, so that only the
                         // filter states and the envelope carry from frame to
                         // frame: the long per-frame chain (EQ → log2 → gain
                         // computer → exp2 → meters) of consecutive frames
                         // then overlaps instead of each frame waiting on it.
                         // The operations per sample are the same either way.
-                        let mut xl = [zero; CHUNK];
-                        let mut xr = [zero; CHUNK];
                         // The strips' planar rows, transposed N frames at a
                         // time into one register per frame; lanes past the
                         // last strip stay silent.
@@ -734,26 +843,28 @@ mod imp {
                                 *xi = V::load(frame.as_ptr());
                             }
                         }
-                        for i in 0..count {
-                            let (mut l, mut r) = (xl[i], xr[i]);
-                            for band in 0..BANDS {
-                                if !run[band] {
-                                    continue;
-                                }
-                                if ramp[band] {
-                                    for k in 0..5 {
-                                        coef[band][k] = V::add(coef[band][k], delta[band][k]);
-                                    }
-                                }
-                                l = tdf2(&coef[band], &mut state[band][0], l, guard);
-                                r = tdf2(&coef[band], &mut state[band][1], r, guard);
+                        let x = (&mut xl[..count], &mut xr[..count]);
+                        if ramp.contains(&true) {
+                            eq_ramping(&mut coef, &delta, &mut state, run, ramp, x, guard);
+                        } else {
+                            // Steady coefficients (every block but the one
+                            // after a retune): the running bands become a
+                            // constant, so the band loop unrolls and the
+                            // filter states live in registers.
+                            let mask = run.iter().rev().fold(0, |m, &on| m << 1 | on as u8);
+                            match mask {
+                                0 => {}
+                                1 => eq_steady::<V, 1>(&coef, &mut state, x, guard),
+                                2 => eq_steady::<V, 2>(&coef, &mut state, x, guard),
+                                3 => eq_steady::<V, 3>(&coef, &mut state, x, guard),
+                                4 => eq_steady::<V, 4>(&coef, &mut state, x, guard),
+                                5 => eq_steady::<V, 5>(&coef, &mut state, x, guard),
+                                6 => eq_steady::<V, 6>(&coef, &mut state, x, guard),
+                                _ => eq_steady::<V, 7>(&coef, &mut state, x, guard),
                             }
-                            xl[i] = l;
-                            xr[i] = r;
                         }
                         if comp_on {
                             // The gain computer: no state, frames independent.
-                            let mut target = [zero; CHUNK];
                             for i in 0..count {
                                 let level = V::max(V::max(V::abs(xl[i]), V::abs(xr[i])), floor);
                                 let over = V::mul_add(log2(level), db_per_log2, V::sub(zero, thr));
@@ -778,26 +889,20 @@ mod imp {
                                 xr[i] = V::mul(xr[i], g);
                             }
                         }
-                        for i in 0..count {
-                            let (mut l, mut r) = (xl[i], xr[i]);
-                            if gain_ramp {
-                                gain[0] = V::add(gain[0], gain_delta[0]);
-                                gain[1] = V::add(gain[1], gain_delta[1]);
-                            }
-                            l = V::mul(l, gain[0]);
-                            r = V::mul(r, gain[1]);
-                            let m = V::mul(V::add(l, r), half_v);
-                            l = V::mul_add(mono, V::sub(m, l), l);
-                            r = V::mul_add(mono, V::sub(m, r), r);
-                            peak[0] = V::max(peak[0], V::abs(l));
-                            peak[1] = V::max(peak[1], V::abs(r));
-                            sum_squares[0] = V::mul_add(l, l, sum_squares[0]);
-                            sum_squares[1] = V::mul_add(r, r, sum_squares[1]);
-                            let bl = bus[0].as_mut_ptr().add(i * GROUP);
-                            let br = bus[1].as_mut_ptr().add(i * GROUP);
-                            V::add(V::load(bl), l).store(bl);
-                            V::add(V::load(br), r).store(br);
+                        let mut out = Output {
+                            gain,
+                            gain_delta,
+                            mono,
+                            peak,
+                            sum_squares,
+                        };
+                        let x = (&xl[..count], &xr[..count]);
+                        if gain_ramp {
+                            output::<V, true>(&mut out, x, &mut bus);
+                        } else {
+                            output::<V, false>(&mut out, x, &mut bus);
                         }
+                        (gain, peak, sum_squares) = (out.gain, out.peak, out.sum_squares);
                         let st = |v: &mut [f32], at: usize, x: V| {
                             x.store(v.as_mut_ptr().add(at + strip))
                         };
@@ -1122,6 +1227,15 @@ mod tests {
                 worst_log = worst_log.max((l[i] as f64 - exact).abs() / exact.abs().max(1.0));
             }
             x *= 1.37;
+        }
+        // Densely across two octaves, through both folds at √½ and √2.
+        for k in 0..4_000 {
+            let xs: [f32; 8] = std::array::from_fn(|i| 0.6 + (k * 8 + i) as f32 * 1e-4);
+            let (l, _) = log2_exp2_avx2(&xs);
+            for i in 0..8 {
+                let exact = (xs[i] as f64).log2();
+                worst_log = worst_log.max((l[i] as f64 - exact).abs() / exact.abs().max(1.0));
+            }
         }
         let mut y = -120.0f32;
         while y < 120.0 {
