@@ -57,6 +57,8 @@ pub struct StripBank {
     pub(crate) gain_ramping: Vec<bool>,
     /// 1.0 where the strip sums to mono, else 0.0.
     pub(crate) mono: Vec<f32>,
+    /// `[group]`: any lane of the group sums to mono.
+    pub(crate) mono_any: Vec<bool>,
     /// Meter accumulators: `[side][strip]` peak and sum of squares.
     pub(crate) peak: Vec<f32>,
     pub(crate) sum_squares: Vec<f32>,
@@ -117,6 +119,7 @@ impl StripBank {
             gain_delta: vec![0.0; 2 * padded],
             gain_ramping: vec![false; groups],
             mono: vec![0.0; padded],
+            mono_any: vec![false; groups],
             peak: vec![0.0; 2 * padded],
             sum_squares: vec![METER_FLOOR; 2 * padded],
             started: false,
@@ -193,6 +196,9 @@ impl StripBank {
             self.gain_ramping[group] = true;
         }
         self.mono[index] = if settings.mono { 1.0 } else { 0.0 };
+        self.mono_any[group] = self.mono[group * GROUP..(group + 1) * GROUP]
+            .iter()
+            .any(|&m| m != 0.0);
         Ok(())
     }
 
