@@ -590,7 +590,7 @@ mod imp {
     /// the least largest relative error (Lawson's iteration): 9e-8 in exact
     /// arithmetic, 1.6e-7 evaluated in f32.
     const EXP2_P: [f32; 5] = [
-        0.693_147,
+        0.693_147_004,
         0.240_222_42,
         0.055_507_336,
         0.009_671_513,
