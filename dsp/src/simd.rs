@@ -704,8 +704,8 @@ mod imp {
     }
 
     /// Gain (ramping when `RAMP`), mono blend (when `MONO`: some lane
-    /// sums to mono; a zero blend leaves a sample unchanged, so skipping it
-    /// is exact), meters and the sum into the chunk's bus
+    /// sums to mono; a zero blend leaves a finite sample's value unchanged,
+    /// so skipping it changes nothing but, at most, the sign of a zero), meters and the sum into the chunk's bus
     /// (`bus[side][frame · GROUP + lane]`), frame by frame.
     /// Its own function so the meters stay in registers: through memory,
     /// their one-operation recursions would each wait on a store.
@@ -829,7 +829,6 @@ mod imp {
                         let db_per_log2 = V::splat(20.0 * std::f32::consts::LOG10_2);
                         let log2_per_db = V::splat(std::f32::consts::LOG2_10 / 20.0);
                         let knee = V::add(half_knee, half_knee);
-                        let zero = V::splat(0.0);
                         // Stage by stage over the chunk, so that only the
                         // filter states and the envelope carry from frame to
                         // frame: the long per-frame chain (EQ → log2 → gain
@@ -1253,7 +1252,7 @@ mod tests {
             }
             x *= 1.37;
         }
-        // Densely across two octaves, through both folds at √½ and √2.
+        // Densely over [0.6, 3.8], through the folds at √½, √2 and 2√2.
         for k in 0..4_000 {
             let xs: [f32; 8] = std::array::from_fn(|i| 0.6 + (k * 8 + i) as f32 * 1e-4);
             let (l, _) = log2_exp2_avx2(&xs);
