@@ -12,7 +12,9 @@
 //! - denormals: the same mixer on noise, and on silence after a loud burst;
 //! - offline rendering: 1,024 full strips in 4,096-frame blocks on every
 //!   backend including the GPU (feature `gpu`, where an adapter exists —
-//!   lavapipe here, a CPU: correctness, not speed).
+//!   lavapipe here, a CPU: correctness, not speed);
+//! - the GPU crossover (hardware adapters only): the best single-core SIMD
+//!   kernel against the GPU on 64 … 16,384 strips × 4,096 frames.
 //!
 //! `cargo bench -p vivace-benches --bench dsp`
 
@@ -248,5 +250,52 @@ fn render(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, biquads, mixer, denormals, render);
+/// Where offline rendering on the GPU starts to pay: its parallelism is
+/// the number of strips (each recurs in time), so the sweep is over strips.
+/// Skipped on software adapters, whose timings say nothing about GPUs.
+fn render_crossover(c: &mut Criterion) {
+    match vivace_gpu_compute::GpuContext::shared() {
+        Ok(ctx) if !ctx.adapter().is_software() => {}
+        Ok(ctx) => {
+            eprintln!(
+                "render_crossover skipped: software adapter ({})",
+                ctx.adapter().name
+            );
+            return;
+        }
+        Err(e) => {
+            eprintln!("render_crossover skipped: {e}");
+            return;
+        }
+    }
+    let block = 4096;
+    let mut group = short_group(c, "render_crossover");
+    group.sample_size(10);
+    for strips in [64usize, 256, 1024, 4096, 16384] {
+        let input = random_f32(strips * 2 * block, 23);
+        let (mut l, mut r) = (vec![0.0f32; block], vec![0.0f32; block]);
+        let mut all: Vec<(String, Box<dyn StripKernel>)> = Vec::new();
+        if let Some((name, best)) = kernels().into_iter().nth(1) {
+            all.push((name, best));
+        }
+        if let Ok(gpu) = vivace_dsp::GpuStrips::shared() {
+            all.push(("gpu".into(), Box::new(gpu)));
+        }
+        group.throughput(Throughput::Elements((strips * block) as u64));
+        for (name, kernel) in all {
+            let config = MixerConfig::new(48_000.0, strips).with_max_block(block);
+            let mut mixer = Mixer::with_kernel(config, kernel).unwrap();
+            let settings = full_strip();
+            for s in 0..strips {
+                mixer.set_strip(s, &settings).unwrap();
+            }
+            group.bench_function(BenchmarkId::new(name.as_str(), strips), |b| {
+                b.iter(|| mixer.process(&input, &mut l, &mut r).unwrap())
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, biquads, mixer, denormals, render, render_crossover);
 criterion_main!(benches);

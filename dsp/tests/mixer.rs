@@ -411,6 +411,53 @@ proptest! {
     }
 }
 
+/// The GPU kernel's slicing and chunked bus: 150 strips (three chunks of
+/// the partial bus sum, the last one short) through calls cut into slices
+/// of 7 frames, each slice's frames packed and uploaded on their own (a
+/// meter window also splits a block), against scalar at the proptest's
+/// tolerance. (Whole blocks in one slice, uploaded as they are, are what
+/// `backends_match_scalar` runs.)
+#[cfg(feature = "gpu")]
+#[test]
+fn gpu_slices_and_chunked_bus_match_scalar() {
+    let Some(ctx) = vivace_gpu_compute::GpuContext::shared_or_skip("dsp GPU slicing test") else {
+        return;
+    };
+    let strips = 150;
+    let config = MixerConfig::new(FS, strips)
+        .with_max_block(96)
+        .with_meter_window(160);
+    let gpu = vivace_dsp::GpuStrips::new(ctx).with_slice_floats(strips * 2 * 7);
+    let kernels: [Box<dyn StripKernel>; 2] = [Box::new(ScalarStrips), Box::new(gpu)];
+    let mut outputs = Vec::new();
+    for kernel in kernels {
+        let mut mixer = Mixer::with_kernel(config, kernel).unwrap();
+        for s in 0..strips {
+            mixer
+                .set_strip(s, &random_settings(s as u64 * 7919 + 1))
+                .unwrap();
+        }
+        let mut out = Vec::new();
+        for (b, n) in [96usize, 96, 50, 96].into_iter().enumerate() {
+            let input = vivace_dsp::signals::white_noise(b as u64 + 3, 0.5, strips * 2 * n);
+            let (mut l, mut r) = (vec![0.0; n], vec![0.0; n]);
+            mixer.process(&input, &mut l, &mut r).unwrap();
+            out.extend(l.into_iter().zip(r));
+        }
+        outputs.push(out);
+    }
+    let scale = outputs[0]
+        .iter()
+        .fold(1.0f32, |m, (l, r)| m.max(l.abs()).max(r.abs()))
+        * strips as f32;
+    for (i, (g, s)) in outputs[1].iter().zip(&outputs[0]).enumerate() {
+        assert!(
+            (g.0 - s.0).abs() <= 1e-5 * scale && (g.1 - s.1).abs() <= 1e-5 * scale,
+            "frame {i}: gpu {g:?} vs scalar {s:?} (scale {scale})"
+        );
+    }
+}
+
 #[test]
 fn selection_and_calibration_include_the_gpu_only_where_they_should() {
     use vivace_backend::BackendKind;

@@ -400,6 +400,72 @@ impl GpuContext {
         Ok(())
     }
 
+    /// Overwrites the start of `buffer` with `parts`, one after another
+    /// (`len` values in all), copying each straight into the upload's
+    /// staging memory: gathering rows or tiles this way costs one copy
+    /// instead of two (into a `Vec`, then into staging). Queued like
+    /// [`write`](Self::write).
+    ///
+    /// ```no_run
+    /// # fn main() -> vivace_gpu_compute::Result<()> {
+    /// let ctx = vivace_gpu_compute::GpuContext::shared()?;
+    /// let rows: Vec<Vec<f32>> = vec![vec![1.0; 100]; 4];
+    /// let buffer = ctx.alloc::<f32>(4 * 10)?;
+    /// // The first ten values of every row, packed.
+    /// ctx.write_gathered(&buffer, 40, rows.iter().map(|r| &r[..10]))?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn write_gathered<'a, T: Pod, I>(
+        &self,
+        buffer: &GpuBuffer<T>,
+        len: usize,
+        parts: I,
+    ) -> Result<()>
+    where
+        I: IntoIterator<Item = &'a [T]>,
+        I::IntoIter: Clone,
+    {
+        let parts = parts.into_iter();
+        let total: usize = parts.clone().map(<[T]>::len).sum();
+        if total != len {
+            return Err(Error::LengthMismatch {
+                what: "gathered parts and the length given",
+                expected: len,
+                actual: total,
+            });
+        }
+        if len > buffer.len {
+            return Err(Error::LengthMismatch {
+                what: "data written to a GPU buffer is longer than the buffer",
+                expected: buffer.len,
+                actual: len,
+            });
+        }
+        let bytes = byte_len::<T>(len)?;
+        let size = match wgpu::BufferSize::new(bytes) {
+            Some(size) if bytes % wgpu::COPY_BUFFER_ALIGNMENT == 0 => size,
+            // Empty, or not whole words (a copy's unit): gather, then write.
+            _ => {
+                let packed: Vec<T> = parts.flatten().copied().collect();
+                return self.write(buffer, &packed);
+            }
+        };
+        let mut view = self
+            .queue
+            .write_buffer_with(buffer.raw(), 0, size)
+            .ok_or_else(|| Error::Validation {
+                message: format!("a staging write of {bytes} bytes was refused"),
+            })?;
+        let mut at = 0usize;
+        for part in parts {
+            let part: &[u8] = bytemuck::cast_slice(part);
+            view.slice(at..at + part.len()).copy_from_slice(part);
+            at += part.len();
+        }
+        Ok(())
+    }
+
     /// Reads `buffer` into `out` (same length), blocking until the GPU is
     /// done with everything submitted before.
     pub fn read<T: Pod>(&self, buffer: &GpuBuffer<T>, out: &mut [T]) -> Result<()> {

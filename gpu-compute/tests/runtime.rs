@@ -291,3 +291,49 @@ fn a_lost_device_is_a_typed_error_on_the_next_call() {
         ctx.check_health()
     );
 }
+
+#[test]
+fn gathered_writes_pack_the_parts_and_refuse_a_wrong_length() {
+    let Some(ctx) = GpuContext::shared_or_skip("gathered_writes") else {
+        return;
+    };
+    // Rows of 100 floats; the middle 30 of each, packed.
+    let rows: Vec<Vec<f32>> = (0..5)
+        .map(|r| (0..100).map(|i| (r * 1000 + i) as f32).collect())
+        .collect();
+    let buffer = ctx.alloc::<f32>(160).unwrap();
+    ctx.write(&buffer, &vec![-1.0f32; 160]).unwrap();
+    ctx.write_gathered(&buffer, 150, rows.iter().map(|r| &r[40..70]))
+        .unwrap();
+    let mut out = vec![0.0f32; 160];
+    ctx.read(&buffer, &mut out).unwrap();
+    let expected: Vec<f32> = rows
+        .iter()
+        .flat_map(|r| r[40..70].iter().copied())
+        .chain(std::iter::repeat_n(-1.0, 10))
+        .collect();
+    assert_eq!(out, expected);
+
+    // A length that does not match the parts, or overruns the buffer, is
+    // an error and leaves the buffer as it was.
+    let wrong = ctx.write_gathered(&buffer, 149, rows.iter().map(|r| &r[40..70]));
+    assert!(
+        matches!(wrong, Err(Error::LengthMismatch { .. })),
+        "{wrong:?}"
+    );
+    let long = ctx.write_gathered(&buffer, 500, rows.iter().map(|r| &r[..]));
+    assert!(
+        matches!(long, Err(Error::LengthMismatch { .. })),
+        "{long:?}"
+    );
+    ctx.read(&buffer, &mut out).unwrap();
+    assert_eq!(out, expected);
+
+    // Bytes that are not whole words go through the packed fallback.
+    let bytes = ctx.alloc::<u8>(7).unwrap();
+    ctx.write_gathered(&bytes, 7, [&[1u8, 2, 3][..], &[4, 5, 6, 7][..]])
+        .unwrap();
+    let mut back = [0u8; 7];
+    ctx.read(&bytes, &mut back).unwrap();
+    assert_eq!(back, [1, 2, 3, 4, 5, 6, 7]);
+}

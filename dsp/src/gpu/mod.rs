@@ -3,26 +3,28 @@
 //!
 //! One GPU invocation runs one strip through every frame of a call in
 //! order (the filters and the compressor recur in time, so a strip cannot
-//! be split across invocations); a second pass sums the strips into the bus
-//! per frame, in strip order like [`ScalarStrips`](crate::ScalarStrips).
-//! Parallelism therefore comes from the number of strips: thousands are
-//! needed to fill a real GPU, and each call pays an upload, two dispatches
-//! and two readbacks, so a 128-frame real-time block never pays. Not
-//! real-time safe (it allocates and waits on the device): use it for
-//! rendering, chosen by [`calibrate_strip_kernel`](crate::calibrate_strip_kernel)
-//! where it measured faster, or forced.
+//! be split across invocations), its parameters and state in registers;
+//! then partial sums over chunks of 64 strips (one invocation per chunk,
+//! side and frame) and a final pass per frame add the strips into the bus.
+//! Parallelism in the strip pass therefore comes from the number of
+//! strips: thousands are needed to fill a real GPU, and each call pays an
+//! upload, three dispatches and two readbacks, so a 128-frame real-time
+//! block never pays. Not real-time safe (it allocates and waits on the
+//! device): use it for rendering, chosen by
+//! [`calibrate_strip_kernel`](crate::calibrate_strip_kernel) where it
+//! measured faster, or forced.
 //!
 //! # Agreement with scalar
 //!
-//! The shader performs the scalar kernel's operations in its order, but
-//! WGSL lets the shader compiler fuse a multiply and an add, and the
-//! compressor uses the GPU's `log2`/`exp2` instead of libm's `log10`/`powf`.
-//! The mixer tests hold it to the SIMD kernels' tolerance (1e-5 of the
-//! bus's full scale) on random settings, on the adapter CI has (lavapipe).
-//! On an adapter that fuses, the f32 transposed-direct-form-II round-off
-//! of very low cut-offs (≈ 40 Hz at 48 kHz) can differ from scalar by up to
-//! ~1e-4 of full scale — the same noise floor the f32 filter has against
-//! an f64 reference; not verified on such an adapter here.
+//! The shader performs the scalar kernel's filter operations in its order
+//! and keeps every filter product rounded on its own (WGSL would otherwise
+//! let the shader compiler fuse a multiply and an add; on an NVIDIA H100
+//! that alone put a low shelf 1.0e-5 of full scale away from scalar). The
+//! compressor uses the GPU's `log2`/`exp2` instead of libm's
+//! `log10`/`powf`, and the bus is summed in chunks rather than strictly in
+//! strip order. The mixer tests hold it to the SIMD kernels' tolerance
+//! (1e-5 of the bus's full scale) on random settings, on lavapipe in CI
+//! and on an H100 when one was lent.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -40,12 +42,21 @@ const STRIPS: ComputeKernel = ComputeKernel {
     entry_point: "strips",
     workgroup_size: 64,
 };
+const BUS_PARTIAL: ComputeKernel = ComputeKernel {
+    label: "dsp_bus_partial",
+    source: include_str!("bus.wgsl"),
+    entry_point: "bus_partial",
+    workgroup_size: 64,
+};
 const BUS: ComputeKernel = ComputeKernel {
     label: "dsp_bus_sum",
     source: include_str!("bus.wgsl"),
     entry_point: "bus_sum",
     workgroup_size: 64,
 };
+
+/// Strips per partial sum of the bus (the first of two summing passes).
+const CHUNK: usize = 64;
 
 /// Floats per strip record (layout in strip.wgsl).
 const RECORD: usize = 60;
@@ -61,19 +72,25 @@ const PEAK: usize = 55;
 const SUM_SQUARES: usize = 57;
 const FLAGS: usize = 59;
 
-/// Most strip-output floats per slice (64 MiB).
+/// Most strip-output floats per slice by default (64 MiB).
 const SLICE_FLOATS: usize = 1 << 24;
 
 #[repr(C)]
 #[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 struct Params {
     strips: u32,
-    max_block: u32,
+    /// Floats per input row (`[strip][side]` rows).
+    row: u32,
+    /// The slice's first frame within an input row.
     first: u32,
+    /// Frames in this slice.
     count: u32,
     bus_offset: u32,
     bus_len: u32,
-    pad: [u32; 2],
+    /// Always 0: the shader's `rounded` hides it from the compiler.
+    zero: u32,
+    /// Strips per partial bus sum.
+    chunk: u32,
 }
 
 fn gpu_error(e: vivace_gpu_compute::Error) -> Error {
@@ -85,9 +102,8 @@ fn gpu_error(e: vivace_gpu_compute::Error) -> Error {
 pub struct GpuStrips {
     ctx: Arc<GpuContext>,
     records: Vec<f32>,
-    /// This call's frames of the input, `[group][side][frame][lane]`.
-    lanes: Vec<f32>,
     bus: Vec<f32>,
+    slice_floats: usize,
 }
 
 impl GpuStrips {
@@ -96,9 +112,18 @@ impl GpuStrips {
         GpuStrips {
             ctx,
             records: Vec::new(),
-            lanes: Vec::new(),
             bus: Vec::new(),
+            slice_floats: SLICE_FLOATS,
         }
+    }
+
+    /// Bounds the strips' output held on the GPU at once to `floats`
+    /// (default 2²⁴, 64 MiB): calls longer than `floats / (2 × strips)`
+    /// frames go through in slices of that many frames, each with its own
+    /// upload. Lower it to bound GPU memory; at least one frame per slice.
+    pub fn with_slice_floats(mut self, floats: usize) -> Self {
+        self.slice_floats = floats.max(1);
+        self
     }
 
     /// On the process-wide shared context, or why not.
@@ -216,31 +241,17 @@ impl StripKernel for GpuStrips {
         }
         let too_long = |what| Error::invalid(what, "too long for the GPU kernel's 32-bit indices");
         let strips = u32::try_from(bank.strips).map_err(|_| too_long("strip count"))?;
-        // The shader reads each group of eight strips' side as frames ×
-        // eight lanes (neighbouring invocations read neighbouring words);
-        // only this call's frames go up (the mixer calls once per meter
-        // window, and a long block would otherwise be uploaded whole each
-        // time), and lanes past the last strip are silent.
-        let rows = bank.groups() * 2;
-        self.lanes.clear();
-        self.lanes.resize(rows * count * GROUP, 0.0);
-        for strip in 0..bank.strips {
-            let (group, lane) = (strip / GROUP, strip % GROUP);
-            for side in 0..2 {
-                let src = (strip * 2 + side) * block;
-                let dst = (group * 2 + side) * count * GROUP + lane;
-                for (i, x) in input[src + frames.start..src + frames.end]
-                    .iter()
-                    .enumerate()
-                {
-                    self.lanes[dst + i * GROUP] = *x;
-                }
-            }
-        }
-        if self.lanes.len() >= u32::MAX as usize {
+        let rows = bank.strips * 2;
+        if rows.saturating_mul(block) >= u32::MAX as usize {
             return Err(too_long("input"));
         }
-        let count32 = count as u32;
+        // Frames go through in slices of at most `slice_floats` strip-output
+        // floats. A call over whole rows that fits one slice uploads the
+        // input as it is; otherwise each slice's frames of every row are
+        // gathered straight into the upload (one copy) over the previous
+        // slice's.
+        let slice = (self.slice_floats / rows).clamp(1, count);
+        let direct = slice == count && count == block;
         self.pack(bank);
         self.bus.clear();
         self.bus.extend_from_slice(&left[frames.clone()]);
@@ -248,38 +259,72 @@ impl StripKernel for GpuStrips {
 
         let ctx = Arc::clone(&self.ctx);
         let records = ctx.upload(&self.records).map_err(gpu_error)?;
-        let lanes = ctx.upload(&self.lanes).map_err(gpu_error)?;
         let bus = ctx.upload(&self.bus).map_err(gpu_error)?;
-        let slice = (SLICE_FLOATS / (bank.strips * 2)).clamp(1, count);
-        let strip_out = ctx
-            .alloc::<f32>(bank.strips * 2 * slice)
-            .map_err(gpu_error)?;
-        let mut rec = ctx.record();
+        let rows_in = if direct {
+            ctx.upload(&input[..rows * block])
+        } else {
+            ctx.alloc::<f32>(rows * slice)
+        }
+        .map_err(gpu_error)?;
+        let strip_out = ctx.alloc::<f32>(rows * slice).map_err(gpu_error)?;
+        let chunks = bank.strips.div_ceil(CHUNK);
+        let partial = if chunks > 1 {
+            Some(ctx.alloc::<f32>(chunks * 2 * slice).map_err(gpu_error)?)
+        } else {
+            None
+        };
         let mut done = 0;
         while done < count {
             let n = slice.min(count - done);
+            let row = if direct {
+                block
+            } else {
+                let first = frames.start + done;
+                let parts = (0..rows).map(|r| &input[r * block + first..r * block + first + n]);
+                ctx.write_gathered(&rows_in, rows * n, parts)
+                    .map_err(gpu_error)?;
+                n
+            };
             let params = Params {
                 strips,
-                max_block: count32,
-                first: done as u32,
+                row: row as u32,
+                first: 0,
                 count: n as u32,
                 bus_offset: done as u32,
-                bus_len: count32,
-                pad: [0; 2],
+                bus_len: count as u32,
+                zero: 0,
+                chunk: CHUNK as u32,
             };
+            let mut rec = ctx.record();
             rec.dispatch_elements(
                 &STRIPS,
                 &params,
-                &[&records, &lanes, &strip_out],
+                &[&records, &rows_in, &strip_out],
                 u64::from(strips),
             )
             .map_err(gpu_error)?;
-            rec.dispatch_elements(&BUS, &params, &[&strip_out, &bus], n as u64)
-                .map_err(gpu_error)?;
+            match &partial {
+                Some(partial) => {
+                    rec.dispatch_elements(
+                        &BUS_PARTIAL,
+                        &params,
+                        &[&strip_out, partial],
+                        (chunks * 2 * n) as u64,
+                    )
+                    .map_err(gpu_error)?;
+                    let chunked = Params {
+                        strips: chunks as u32,
+                        ..params
+                    };
+                    rec.dispatch_elements(&BUS, &chunked, &[partial, &bus], n as u64)
+                }
+                None => rec.dispatch_elements(&BUS, &params, &[&strip_out, &bus], n as u64),
+            }
+            .map_err(gpu_error)?;
+            rec.submit().map_err(gpu_error)?;
             done += n;
         }
-        rec.submit_and_read(&bus, &mut self.bus)
-            .map_err(gpu_error)?;
+        ctx.read(&bus, &mut self.bus).map_err(gpu_error)?;
         ctx.read(&records, &mut self.records).map_err(gpu_error)?;
         self.unpack(bank);
         left[frames.clone()].copy_from_slice(&self.bus[..count]);

@@ -1,20 +1,23 @@
 // The channel strip on the GPU: one invocation per strip runs its frames in
 // order (the filters and the compressor are recursive in time), writing
-// its stereo output per frame; a second pass sums the strips into the bus
-// per frame, in strip order (as the scalar kernel does).
+// its stereo output per frame; later passes sum the strips into the bus.
 //
 // Each strip's parameters and state are one record of 60 floats (see
-// gpu/mod.rs for the layout); the record is updated in place.
+// gpu/mod.rs for the layout); the record is read into registers, updated
+// there, and written back once. Everything is indexed by constants (three
+// named bands, no arrays): a dynamically indexed array would live in
+// local memory, which on a real GPU puts a memory round trip on every
+// frame's recursion.
 
 struct Params {
     strips: u32,
-    max_block: u32, // frames per row of the lane-interleaved input (this call's)
-    first: u32,     // first frame of this slice (input index)
-    count: u32,     // frames in this slice
+    row: u32,        // floats per input row ([strip][side] rows)
+    first: u32,      // this slice's first frame within an input row
+    count: u32,      // frames in this slice
     bus_offset: u32, // where this slice starts in the bus
-    bus_len: u32,   // frames per bus side
-    _pad0: u32,
-    _pad1: u32,
+    bus_len: u32,    // frames per bus side
+    zero: u32,       // always 0; see `rounded`
+    chunk: u32,      // strips per partial bus sum
 }
 
 const RECORD: u32 = 60u;
@@ -30,7 +33,6 @@ const PEAK: u32 = 55u;     // [side]
 const SUM_SQUARES: u32 = 57u;
 const FLAGS: u32 = 59u;    // bits: run band 0-2, ramp band 3-5, compressor 6, gain ramp 7
 
-const GROUP: u32 = 8u;
 const LEVEL_FLOOR: f32 = 1e-30;
 const ENVELOPE_CEILING: f32 = -1e-20;
 const ANTI_DENORMAL: f32 = 1e-20;
@@ -47,6 +49,72 @@ fn flat_index(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
     return (wid.y * nwg.x + wid.x) * 64u + lid;
 }
 
+// A product rounded on its own. WGSL lets the shader compiler fuse a
+// multiply and an add into one FMA, which rounds once instead of twice;
+// the CPU kernels never fuse, and a low-frequency filter amplifies that
+// difference past the backends' tolerance (seen on an NVIDIA H100). An
+// exclusive-or with a zero the compiler cannot see keeps the product a
+// product.
+fn rounded(p: f32) -> f32 {
+    return bitcast<f32>(bitcast<u32>(p) ^ params.zero);
+}
+
+// One band: b0, b1, b2, a1 / a2, their per-frame ramp, and the transposed
+// direct form II state (left s1, s2, right s1, s2).
+struct Band {
+    c: vec4<f32>,
+    a2: f32,
+    dc: vec4<f32>,
+    da2: f32,
+    s: vec4<f32>,
+}
+
+fn load_band(base: u32, band: u32) -> Band {
+    let c = base + COEF + band * 5u;
+    let d = base + DELTA + band * 5u;
+    let s = base + STATE + band * 4u;
+    return Band(
+        vec4<f32>(records[c], records[c + 1u], records[c + 2u], records[c + 3u]),
+        records[c + 4u],
+        vec4<f32>(records[d], records[d + 1u], records[d + 2u], records[d + 3u]),
+        records[d + 4u],
+        vec4<f32>(records[s], records[s + 1u], records[s + 2u], records[s + 3u]),
+    );
+}
+
+fn store_band(base: u32, band: u32, b: Band) {
+    let c = base + COEF + band * 5u;
+    let s = base + STATE + band * 4u;
+    records[c] = b.c.x;
+    records[c + 1u] = b.c.y;
+    records[c + 2u] = b.c.z;
+    records[c + 3u] = b.c.w;
+    records[c + 4u] = b.a2;
+    records[s] = b.s.x;
+    records[s + 1u] = b.s.y;
+    records[s + 2u] = b.s.z;
+    records[s + 3u] = b.s.w;
+}
+
+// Transposed direct form II, as tdf2_step in biquad.rs: (y, s1', s2').
+fn tdf2(c: vec4<f32>, a2: f32, s: vec2<f32>, x: f32) -> vec3<f32> {
+    let y = rounded(c.x * x) + s.x;
+    let s1 = (rounded(c.y * x) + s.y) - rounded(c.w * y);
+    let s2 = (rounded(c.z * x) + ANTI_DENORMAL) - rounded(a2 * y);
+    return vec3<f32>(y, s1, s2);
+}
+
+fn band_step(b: ptr<function, Band>, x: vec2<f32>, ramp: bool) -> vec2<f32> {
+    if ramp {
+        (*b).c += (*b).dc;
+        (*b).a2 += (*b).da2;
+    }
+    let l = tdf2((*b).c, (*b).a2, (*b).s.xy, x.x);
+    let r = tdf2((*b).c, (*b).a2, (*b).s.zw, x.y);
+    (*b).s = vec4<f32>(l.y, l.z, r.y, r.z);
+    return vec2<f32>(l.x, r.x);
+}
+
 @compute @workgroup_size(64)
 fn strips(
     @builtin(workgroup_id) wid: vec3<u32>,
@@ -59,16 +127,9 @@ fn strips(
     }
     let base = strip * RECORD;
     let flags = bitcast<u32>(records[base + FLAGS]);
-    var coef: array<f32, 15>;
-    var delta: array<f32, 15>;
-    var state: array<f32, 12>;
-    for (var k = 0u; k < 15u; k++) {
-        coef[k] = records[base + COEF + k];
-        delta[k] = records[base + DELTA + k];
-    }
-    for (var k = 0u; k < 12u; k++) {
-        state[k] = records[base + STATE + k];
-    }
+    var band0 = load_band(base, 0u);
+    var band1 = load_band(base, 1u);
+    var band2 = load_band(base, 2u);
     let threshold = records[base + COMP];
     let slope = records[base + COMP + 1u];
     let half_knee = records[base + COMP + 2u];
@@ -83,34 +144,25 @@ fn strips(
     var peak = vec2<f32>(records[base + PEAK], records[base + PEAK + 1u]);
     var sum_squares = vec2<f32>(records[base + SUM_SQUARES], records[base + SUM_SQUARES + 1u]);
 
-    let group = strip / GROUP;
-    let lane = strip % GROUP;
-    let row_l = (group * 2u) * params.max_block * GROUP + lane;
-    let row_r = (group * 2u + 1u) * params.max_block * GROUP + lane;
+    let in_l = (strip * 2u) * params.row + params.first;
+    let in_r = in_l + params.row;
+    let out_l = (strip * 2u) * params.count;
+    let out_r = out_l + params.count;
+    let run = vec3<bool>((flags & 1u) != 0u, (flags & 2u) != 0u, (flags & 4u) != 0u);
+    let ramp = vec3<bool>((flags & 8u) != 0u, (flags & 16u) != 0u, (flags & 32u) != 0u);
     let comp_on = (flags & 64u) != 0u;
     let gain_ramp = (flags & 128u) != 0u;
 
     for (var f = 0u; f < params.count; f++) {
-        let n = params.first + f;
-        var x = vec2<f32>(input[row_l + n * GROUP], input[row_r + n * GROUP]);
-        for (var band = 0u; band < 3u; band++) {
-            if (flags & (1u << band)) == 0u {
-                continue;
-            }
-            let c = band * 5u;
-            if (flags & (8u << band)) != 0u {
-                for (var k = 0u; k < 5u; k++) {
-                    coef[c + k] += delta[c + k];
-                }
-            }
-            // Transposed direct form II, as tdf2_step in biquad.rs.
-            for (var side = 0u; side < 2u; side++) {
-                let s = band * 4u + side * 2u;
-                let y = coef[c] * x[side] + state[s];
-                state[s] = (coef[c + 1u] * x[side] + state[s + 1u]) - coef[c + 3u] * y;
-                state[s + 1u] = (coef[c + 2u] * x[side] + ANTI_DENORMAL) - coef[c + 4u] * y;
-                x[side] = y;
-            }
+        var x = vec2<f32>(input[in_l + f], input[in_r + f]);
+        if run.x {
+            x = band_step(&band0, x, ramp.x);
+        }
+        if run.y {
+            x = band_step(&band1, x, ramp.y);
+        }
+        if run.z {
+            x = band_step(&band2, x, ramp.z);
         }
         if comp_on {
             let level = max(max(abs(x.x), abs(x.y)), LEVEL_FLOOR);
@@ -137,16 +189,13 @@ fn strips(
         x += mono * (vec2<f32>(m) - x);
         peak = max(peak, abs(x));
         sum_squares += x * x;
-        strip_out[(strip * 2u) * params.count + f] = x.x;
-        strip_out[(strip * 2u + 1u) * params.count + f] = x.y;
+        strip_out[out_l + f] = x.x;
+        strip_out[out_r + f] = x.y;
     }
 
-    for (var k = 0u; k < 15u; k++) {
-        records[base + COEF + k] = coef[k];
-    }
-    for (var k = 0u; k < 12u; k++) {
-        records[base + STATE + k] = state[k];
-    }
+    store_band(base, 0u, band0);
+    store_band(base, 1u, band1);
+    store_band(base, 2u, band2);
     records[base + ENVELOPE] = envelope;
     records[base + GAIN] = gain.x;
     records[base + GAIN + 1u] = gain.y;
