@@ -133,6 +133,13 @@ fn gpu_pixel_stages(c: &mut Criterion) {
                     .expect("assign")
             })
         });
+        group.bench_function(BenchmarkId::new("assign16_from_rgba", name), |b| {
+            b.iter(|| {
+                kernel
+                    .assign_raster(black_box(&raster), &centroids, &mut labels)
+                    .expect("assign_raster")
+            })
+        });
     }
     group.finish();
 }

@@ -236,8 +236,6 @@ pub fn quantize(
     options.validate()?;
     let n = raster.len();
     let data = raster.data();
-    let mut lab = LabPlanes::default();
-    kernel.oklab(raster, &mut lab)?;
     let opaque: Vec<usize> = (0..n)
         .filter(|&i| data[i * 4 + 3] >= OPAQUE_ALPHA)
         .collect();
@@ -248,13 +246,19 @@ pub fn quantize(
             centroids: Vec::new(),
         });
     }
+    // k-means runs on a sample; only the sample's OKLab is computed here
+    // (the whole image's is computed chunk by chunk by `assign_raster`).
     let step = opaque.len().div_ceil(options.sample);
-    let picked = || opaque.iter().step_by(step);
-    let sample = LabPlanes {
-        l: picked().map(|&i| lab.l[i]).collect(),
-        a: picked().map(|&i| lab.a[i]).collect(),
-        b: picked().map(|&i| lab.b[i]).collect(),
-    };
+    let picked: Vec<u8> = opaque
+        .iter()
+        .step_by(step)
+        .flat_map(|&i| data[i * 4..i * 4 + 4].iter().copied())
+        .collect();
+    let mut sample = LabPlanes::default();
+    kernel.oklab(
+        &RgbaRaster::with_limit(picked.len() / 4, 1, &picked, u64::MAX)?,
+        &mut sample,
+    )?;
     let sample_error = |centroids: &[[f32; 3]]| {
         let mut labels = vec![0u8; sample.len()];
         kernel.assign(&sample, None, centroids, &mut labels)?;
@@ -283,7 +287,7 @@ pub fn quantize(
         }
     };
     let mut labels = vec![0u8; n];
-    kernel.assign(&lab, Some(data), &centroids, &mut labels)?;
+    kernel.assign_raster(raster, &centroids, &mut labels)?;
     // Palette colours: mean sRGB of their pixels.
     let palette = mean_colors(data, centroids.len(), |i| {
         (labels[i] != TRANSPARENT).then_some(usize::from(labels[i]))

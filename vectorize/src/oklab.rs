@@ -49,7 +49,7 @@ impl LabPlanes {
 }
 
 /// sRGB 8-bit → linear light.
-fn decode_table() -> &'static [f32; 256] {
+pub(crate) fn decode_table() -> &'static [f32; 256] {
     static TABLE: OnceLock<[f32; 256]> = OnceLock::new();
     TABLE.get_or_init(|| {
         std::array::from_fn(|v| {
@@ -215,6 +215,83 @@ pub trait ColorKernel: Send + Sync {
             });
         Ok(())
     }
+
+    /// The nearest of `centroids` (1 to 254) to the OKLab colour of every
+    /// pixel of `raster`, into `labels` (one per pixel), [`TRANSPARENT`]
+    /// where alpha is below 128: [`oklab`](ColorKernel::oklab) then
+    /// [`assign`](ColorKernel::assign) with the same labels, but chunk by
+    /// chunk, so the OKLab planes of the whole image are never stored (the
+    /// GPU kernel uploads 4 bytes a pixel instead of 16).
+    ///
+    /// ```
+    /// use vivace_vectorize::oklab::{ColorKernel, TRANSPARENT};
+    /// use vivace_vectorize::RgbaRaster;
+    /// use vivace_vectorize::pixels::ScalarPixels;
+    ///
+    /// // Red, blue, and a transparent pixel.
+    /// let px = [255, 0, 0, 255, 0, 0, 255, 255, 9, 9, 9, 0];
+    /// let raster = RgbaRaster::new(3, 1, &px)?;
+    /// let red = vivace_vectorize::oklab::oklab_of([255, 0, 0, 255]);
+    /// let blue = vivace_vectorize::oklab::oklab_of([0, 0, 255, 255]);
+    /// let mut labels = [0u8; 3];
+    /// ScalarPixels.assign_raster(&raster, &[blue, red], &mut labels)?;
+    /// assert_eq!(labels, [1, 0, TRANSPARENT]);
+    /// # Ok::<(), vivace_vectorize::Error>(())
+    /// ```
+    fn assign_raster(
+        &self,
+        raster: &RgbaRaster<'_>,
+        centroids: &[[f32; 3]],
+        labels: &mut [u8],
+    ) -> Result<(), Error> {
+        check_assign_raster(raster.len(), centroids, labels)?;
+        labels
+            .par_chunks_mut(CHUNK)
+            .zip(raster.data().par_chunks(4 * CHUNK))
+            .for_each_init(LabPlanes::default, |lab, (labels, rgba)| {
+                let n = labels.len();
+                for plane in [&mut lab.l, &mut lab.a, &mut lab.b] {
+                    plane.resize(n, 0.0);
+                }
+                self.oklab_chunk(
+                    rgba,
+                    LabMut {
+                        l: &mut lab.l[..n],
+                        a: &mut lab.a[..n],
+                        b: &mut lab.b[..n],
+                    },
+                );
+                let view = LabRef {
+                    l: &lab.l[..n],
+                    a: &lab.a[..n],
+                    b: &lab.b[..n],
+                };
+                self.assign_chunk(view, Some(rgba), centroids, labels);
+            });
+        Ok(())
+    }
+}
+
+/// What [`ColorKernel::assign_raster`] accepts: one label per pixel, and 1
+/// to 254 centroids (label 255 is [`TRANSPARENT`]).
+pub(crate) fn check_assign_raster(
+    pixels: usize,
+    centroids: &[[f32; 3]],
+    labels: &[u8],
+) -> Result<(), Error> {
+    if centroids.is_empty() || centroids.len() > 254 {
+        return Err(Error::InvalidParameter {
+            name: "centroids",
+            reason: format!("1 to 254 centroids, got {}", centroids.len()),
+        });
+    }
+    if labels.len() != pixels {
+        return Err(Error::InvalidParameter {
+            name: "labels",
+            reason: format!("one label per pixel: {pixels}, got {}", labels.len()),
+        });
+    }
+    Ok(())
 }
 
 fn scalar_oklab(data: &[u8], out: &mut LabMut<'_>, from: usize) {

@@ -4,7 +4,7 @@
 
 use proptest::prelude::*;
 use vivace_vectorize::RgbaRaster;
-use vivace_vectorize::oklab::{LabPlanes, oklab_of};
+use vivace_vectorize::oklab::{LabPlanes, TRANSPARENT, oklab_of};
 use vivace_vectorize::pixels::{ScalarPixels, available_pixel_kernels};
 
 /// OKLab in f64 from the published matrices.
@@ -61,6 +61,9 @@ proptest! {
             let mut labels = vec![0u8; w * h];
             k.assign(&got, Some(&px), &centroids, &mut labels).unwrap();
             prop_assert_eq!(&labels, &want_labels, "{}", k.name());
+            let mut from_rgba = vec![0u8; w * h];
+            k.assign_raster(&raster, &centroids, &mut from_rgba).unwrap();
+            prop_assert_eq!(&from_rgba, &want_labels, "{} from RGBA", k.name());
         }
         for p in px.chunks_exact(4) {
             let p = [p[0], p[1], p[2], p[3]];
@@ -69,5 +72,38 @@ proptest! {
                 prop_assert!((f64::from(got[c]) - want[c]).abs() < 2e-6, "{p:?}: {got:?} vs {want:?}");
             }
         }
+    }
+}
+
+/// Assignment from RGBA over an image of several parallel chunks (30,000
+/// pixels; chunks of 16,384) equals OKLab planes then assignment, on every
+/// CPU kernel.
+#[test]
+fn assignment_from_rgba_across_chunks_equals_planes_then_assignment() {
+    let (w, h) = (300, 100);
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let px: Vec<u8> = (0..w * h * 4)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 32) as u8
+        })
+        .collect();
+    let raster = RgbaRaster::new(w, h, &px).unwrap();
+    let centroids: Vec<[f32; 3]> = (0..16)
+        .map(|k| {
+            let t = k as f32 / 15.0;
+            [t, 0.2 * t - 0.1, 0.1 - 0.2 * t]
+        })
+        .collect();
+    for k in available_pixel_kernels() {
+        let mut lab = LabPlanes::default();
+        k.oklab(&raster, &mut lab).unwrap();
+        let (mut want, mut got) = (vec![0u8; w * h], vec![0u8; w * h]);
+        k.assign(&lab, Some(&px), &centroids, &mut want).unwrap();
+        k.assign_raster(&raster, &centroids, &mut got).unwrap();
+        assert_eq!(got, want, "{}", k.name());
+        assert!(want.contains(&TRANSPARENT) && want.iter().any(|&l| l != TRANSPARENT));
     }
 }

@@ -93,6 +93,82 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Assignment straight from RGBA (OKLab in the shader) against scalar
+    /// OKLab + assignment, with the same bound as from planes; also on
+    /// images whose pixels sit exactly on centroids (distance 0).
+    #[test]
+    fn assignment_from_rgba_matches_scalar_within_the_tolerance(
+        (w, h, px) in raster_strategy(),
+        centroids in proptest::collection::vec(
+            (0.0f32..1.0, -0.3f32..0.3, -0.3f32..0.3).prop_map(|(l, a, b)| [l, a, b]),
+            1..40,
+        ),
+        on_pixels in any::<bool>(),
+        slice in prop_oneof![Just(8usize), Just(1 << 20)],
+    ) {
+        let Some(gpu) = gpu("assignment_from_rgba_matches_scalar_within_the_tolerance", slice) else {
+            return Ok(());
+        };
+        let raster = RgbaRaster::new(w, h, &px).unwrap();
+        let mut lab = LabPlanes::default();
+        ScalarPixels.oklab(&raster, &mut lab).unwrap();
+        let centroids: Vec<[f32; 3]> = if on_pixels {
+            (0..lab.len().min(centroids.len())).map(|i| lab.get(i)).collect()
+        } else {
+            centroids
+        };
+        let (mut want, mut got) = (vec![0u8; w * h], vec![0u8; w * h]);
+        ScalarPixels.assign(&lab, Some(&px), &centroids, &mut want).unwrap();
+        gpu.assign_raster(&raster, &centroids, &mut got).unwrap();
+        for (i, (&g, &c)) in got.iter().zip(&want).enumerate() {
+            if g == c {
+                continue;
+            }
+            prop_assert!(g != TRANSPARENT && c != TRANSPARENT, "pixel {i}: transparency differs");
+            let p = lab.get(i);
+            let (dg, dc) = (
+                distance2(p, centroids[usize::from(g)]),
+                distance2(p, centroids[usize::from(c)]),
+            );
+            prop_assert!(
+                (dg - dc).abs() <= ASSIGN_TOLERANCE * dg.max(dc) + 1e-7,
+                "pixel {i}: gpu {g} at {dg}, cpu {c} at {dc}"
+            );
+        }
+    }
+}
+
+#[test]
+fn assignment_from_rgba_refuses_bad_centroids_and_label_buffers() {
+    let Some(gpu) = gpu("assignment_from_rgba_refuses_bad_centroids", 1 << 20) else {
+        return;
+    };
+    let px = vec![200u8; 16 * 4];
+    let raster = RgbaRaster::new(4, 4, &px).unwrap();
+    let mut labels = [7u8; 16];
+    let many = vec![[0.5f32, 0.0, 0.0]; 255];
+    for (centroids, labels_len) in [(&[][..], 16), (&many[..], 16), (&many[..1], 15)] {
+        let mut short = vec![7u8; labels_len];
+        let out = if labels_len == 16 {
+            &mut labels[..]
+        } else {
+            &mut short[..]
+        };
+        let result = gpu.assign_raster(&raster, centroids, out);
+        assert!(
+            matches!(
+                result,
+                Err(vivace_vectorize::Error::InvalidParameter { .. })
+            ),
+            "{result:?}"
+        );
+        assert!(out.iter().all(|&l| l == 7), "labels written on error");
+    }
+}
+
 /// Flat-colour art: nested rectangles and a disc in five colours, with a
 /// transparent corner.
 fn flat_art(w: usize, h: usize) -> Vec<u8> {

@@ -1,10 +1,12 @@
 //! The pixel stages on the GPU (feature `gpu`, on vivace-gpu-compute):
-//! luma, ink thresholding, the luma histogram and k-means assignment.
+//! luma, ink thresholding, the luma histogram and k-means assignment
+//! (from OKLab planes, or straight from RGBA with the OKLab conversion in
+//! the shader: [`ColorKernel::assign_raster`], what colour quantisation
+//! uses for the whole image — 4 bytes a pixel go up instead of 16).
 //!
 //! [`GpuPixels`] sends a call to the GPU only when it covers at least
 //! [`GpuPixels::min_pixels`] pixels; smaller calls (the k-means sample,
-//! small images) and the OKLab conversion run on the best CPU kernel it
-//! wraps. That threshold is the *crossover*: [`GpuPixels::measure_crossover`]
+//! small images) and OKLab planes run on the best CPU kernel it wraps. That threshold is the *crossover*: [`GpuPixels::measure_crossover`]
 //! times the CPU and the GPU at growing sizes on this machine, and
 //! [`calibrate_pixel_kernel`](crate::pixels::calibrate_pixel_kernel) uses the
 //! GPU under `Auto` only where that measurement says it pays.
@@ -18,6 +20,9 @@
 //!   last bits. A pixel can therefore get a different label only when its
 //!   two centroids are equidistant to within [`ASSIGN_TOLERANCE`]
 //!   (relative); the tests check exactly that bound on random inputs.
+//!   Assignment from RGBA keeps every product unfused, but its cube roots
+//!   divide, and WGSL's division need not be correctly rounded: the same
+//!   bound holds, checked the same way.
 //!
 //! Images larger than one storage binding are processed in slices of at
 //! most [`SLICE_PIXELS`] pixels.
@@ -29,7 +34,7 @@ use vivace_backend::{Backend, BackendKind, Calibrator, Unavailable};
 use vivace_gpu_compute::{ComputeKernel, GpuBuffer, GpuContext};
 
 use crate::error::Error;
-use crate::oklab::{ColorKernel, LabMut, LabPlanes, LabRef};
+use crate::oklab::{ColorKernel, LabMut, LabPlanes, LabRef, check_assign_raster, decode_table};
 use crate::pixels::{PixelKernel, best_cpu_kernel};
 use crate::raster::RgbaRaster;
 
@@ -40,6 +45,10 @@ const HISTOGRAM_SOURCE: &str = concat!(
     include_str!("luma_histogram.wgsl")
 );
 const ASSIGN_SOURCE: &str = concat!(include_str!("common.wgsl"), include_str!("assign.wgsl"));
+const ASSIGN_RGBA_SOURCE: &str = concat!(
+    include_str!("common.wgsl"),
+    include_str!("assign_rgba.wgsl")
+);
 
 const LUMA_OR_INK: ComputeKernel = ComputeKernel {
     label: "vectorize_luma_or_ink",
@@ -63,6 +72,13 @@ const ASSIGN_ALPHA: ComputeKernel = ComputeKernel {
     label: "vectorize_assign_alpha",
     source: ASSIGN_SOURCE,
     entry_point: "assign_alpha",
+    workgroup_size: 256,
+};
+
+const ASSIGN_RGBA: ComputeKernel = ComputeKernel {
+    label: "vectorize_assign_rgba",
+    source: ASSIGN_RGBA_SOURCE,
+    entry_point: "assign_rgba",
     workgroup_size: 256,
 };
 
@@ -115,7 +131,7 @@ impl std::fmt::Debug for GpuPixels {
 pub struct CrossoverPoint {
     /// Pixels per call.
     pub pixels: usize,
-    /// Median CPU time (luma histogram + 16-colour assignment).
+    /// Median CPU time (luma histogram + 16-colour assignment from RGBA).
     pub cpu: Duration,
     /// Median GPU time for the same, transfers included.
     pub gpu: Duration,
@@ -195,7 +211,8 @@ impl GpuPixels {
     }
 
     /// Times the CPU kernel and the GPU on the luma histogram and a
-    /// 16-colour assignment of a synthetic image at 2¹⁶, 2¹⁸, … pixels up to
+    /// 16-colour assignment from RGBA ([`ColorKernel::assign_raster`], the
+    /// stages a tracing sends to the GPU) of a synthetic image at 2¹⁶, 2¹⁸, … pixels up to
     /// `max_pixels` (which is always measured), and finds where the GPU
     /// starts winning. Takes a few runs per size: call it once per process
     /// (or keep the answer).
@@ -227,18 +244,15 @@ impl GpuPixels {
                 .map(|i| (i.wrapping_mul(2_654_435_761) >> 7) as u8 | 0x80)
                 .collect();
             let raster = RgbaRaster::with_limit(n, 1, &rgba, u64::MAX)?;
-            let mut lab = LabPlanes::default();
-            self.cpu.oklab(&raster, &mut lab)?;
             let mut labels = vec![0u8; n];
             let mut failure = None;
             let mut time = |kernel: &dyn PixelKernel| -> Result<Duration, Error> {
                 let mut timed = Timed(kernel);
                 let timing = calibrator
                     .time(&mut timed, |k| {
-                        let run = k
-                            .0
-                            .luma_histogram(&raster)
-                            .and_then(|_| k.0.assign(&lab, Some(&rgba), &centroids, &mut labels));
+                        let run =
+                            k.0.luma_histogram(&raster)
+                                .and_then(|_| k.0.assign_raster(&raster, &centroids, &mut labels));
                         if let Err(e) = run {
                             failure = Some(e);
                         }
@@ -469,6 +483,41 @@ impl ColorKernel for GpuPixels {
                     .map_err(gpu_error)?,
             }
             rec.submit_and_read(&out, &mut labels[r]).map_err(gpu_error)
+        })
+    }
+
+    fn assign_raster(
+        &self,
+        raster: &RgbaRaster<'_>,
+        centroids: &[[f32; 3]],
+        labels: &mut [u8],
+    ) -> Result<(), Error> {
+        let n = raster.len();
+        if !self.on_gpu(n) {
+            return self.cpu.assign_raster(raster, centroids, labels);
+        }
+        check_assign_raster(n, centroids, labels)?;
+        let padded: Vec<[f32; 4]> = centroids.iter().map(|c| [c[0], c[1], c[2], 0.0]).collect();
+        let gcentroids = self.ctx.upload(&padded).map_err(gpu_error)?;
+        let table = self.ctx.upload(decode_table()).map_err(gpu_error)?;
+        let data = raster.data();
+        self.slices(n, |start, count| {
+            let pixels = self
+                .ctx
+                .upload(&data[start * 4..(start + count) * 4])
+                .map_err(gpu_error)?;
+            let out = self.ctx.alloc::<u8>(count).map_err(gpu_error)?;
+            let params = Params([count as u32, centroids.len() as u32, 0, 0]);
+            let mut rec = self.ctx.record();
+            rec.dispatch_elements(
+                &ASSIGN_RGBA,
+                &params,
+                &[&pixels, &table, &gcentroids, &out],
+                count.div_ceil(4) as u64,
+            )
+            .map_err(gpu_error)?;
+            rec.submit_and_read(&out, &mut labels[start..start + count])
+                .map_err(gpu_error)
         })
     }
 }
