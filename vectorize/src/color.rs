@@ -236,24 +236,16 @@ pub fn quantize(
     options.validate()?;
     let n = raster.len();
     let data = raster.data();
-    let opaque: Vec<usize> = (0..n)
-        .filter(|&i| data[i * 4 + 3] >= OPAQUE_ALPHA)
-        .collect();
-    if opaque.is_empty() {
+    // k-means runs on a sample; only the sample's OKLab is computed here
+    // (the whole image's is computed chunk by chunk by `assign_raster`).
+    let (opaque, picked) = opaque_sample(data, options.sample);
+    if opaque == 0 {
         return Ok(Quantized {
             palette: Vec::new(),
             labels: vec![TRANSPARENT; n],
             centroids: Vec::new(),
         });
     }
-    // k-means runs on a sample; only the sample's OKLab is computed here
-    // (the whole image's is computed chunk by chunk by `assign_raster`).
-    let step = opaque.len().div_ceil(options.sample);
-    let picked: Vec<u8> = opaque
-        .iter()
-        .step_by(step)
-        .flat_map(|&i| data[i * 4..i * 4 + 4].iter().copied())
-        .collect();
     let mut sample = LabPlanes::default();
     kernel.oklab(
         &RgbaRaster::with_limit(picked.len() / 4, 1, &picked, u64::MAX)?,
@@ -302,23 +294,89 @@ pub fn quantize(
 /// Mean sRGB (rounded half up) of the pixels of each of `count` groups;
 /// `group_of(i)` names pixel `i`'s group, if it has one. Empty groups are
 /// black.
-fn mean_colors(rgba: &[u8], count: usize, group_of: impl Fn(usize) -> Option<usize>) -> Vec<Color> {
-    let mut sums = vec![[0u64; 4]; count];
-    for (i, p) in rgba.chunks_exact(4).enumerate() {
-        if let Some(g) = group_of(i) {
-            let s = &mut sums[g];
-            for (acc, &v) in s.iter_mut().zip(&p[..3]) {
-                *acc += u64::from(v);
+fn mean_colors(
+    rgba: &[u8],
+    count: usize,
+    group_of: impl Fn(usize) -> Option<usize> + Sync,
+) -> Vec<Color> {
+    // Integer sums: exact in any order, so the pool's split cannot change
+    // the result.
+    let sums = rgba
+        .par_chunks(4 * PASS_PIXELS)
+        .enumerate()
+        .fold(
+            || vec![[0u64; 4]; count],
+            |mut sums, (c, chunk)| {
+                for (k, p) in chunk.chunks_exact(4).enumerate() {
+                    if let Some(g) = group_of(c * PASS_PIXELS + k) {
+                        let s = &mut sums[g];
+                        for (acc, &v) in s.iter_mut().zip(&p[..3]) {
+                            *acc += u64::from(v);
+                        }
+                        s[3] += 1;
+                    }
+                }
+                sums
+            },
+        )
+        .reduce_with(|mut a, b| {
+            for (x, y) in a.iter_mut().zip(&b) {
+                for (u, v) in x.iter_mut().zip(y) {
+                    *u += v;
+                }
             }
-            s[3] += 1;
-        }
-    }
+            a
+        })
+        .unwrap_or_else(|| vec![[0u64; 4]; count]);
     sums.iter()
         .map(|s| {
             let m = |c: usize| ((s[c] + s[3] / 2) / s[3].max(1)) as u8;
             Color::rgb(m(0), m(1), m(2))
         })
         .collect()
+}
+
+/// Pixels per work item of the whole-image passes on the rayon pool.
+const PASS_PIXELS: usize = 1 << 16;
+
+/// The opaque pixels (alpha ≥ 128) of `rgba` and, of them, every
+/// `⌈opaque / sample⌉`-th in scan order from the first: `(opaque count,
+/// picked pixels' RGBA)`. Counted per chunk in parallel, then each chunk
+/// picks by its pixels' global opaque rank, so the pick is the serial one.
+fn opaque_sample(rgba: &[u8], sample: usize) -> (usize, Vec<u8>) {
+    let opaque_in = |chunk: &[u8]| {
+        chunk
+            .chunks_exact(4)
+            .filter(|p| p[3] >= OPAQUE_ALPHA)
+            .count()
+    };
+    let counts: Vec<usize> = rgba.par_chunks(4 * PASS_PIXELS).map(opaque_in).collect();
+    let total: usize = counts.iter().sum();
+    if total == 0 {
+        return (0, Vec::new());
+    }
+    let step = total.div_ceil(sample.max(1));
+    let mut rank = Vec::with_capacity(counts.len());
+    let mut before = 0;
+    for c in &counts {
+        rank.push(before);
+        before += c;
+    }
+    let picked = rgba
+        .par_chunks(4 * PASS_PIXELS)
+        .zip(rank)
+        .flat_map_iter(|(chunk, mut rank)| {
+            let mut out = Vec::new();
+            for p in chunk.chunks_exact(4).filter(|p| p[3] >= OPAQUE_ALPHA) {
+                if rank % step == 0 {
+                    out.extend_from_slice(p);
+                }
+                rank += 1;
+            }
+            out
+        })
+        .collect();
+    (total, picked)
 }
 
 /// Regions: one id per pixel (`NONE` for transparent), and each region's
@@ -560,6 +618,45 @@ fn merge_small(
     *color = new_color;
 }
 
+/// Each region's bounding box `(x0, y0, x1, y1)` (exclusive ends), and
+/// whether any pixel is in no region (transparent). Min/max are exact, so
+/// the pool's split cannot change the result.
+#[allow(clippy::type_complexity)]
+fn bounding_boxes(id: &[u32], w: usize, count: usize) -> (Vec<(usize, usize, usize, usize)>, bool) {
+    let empty = || (vec![(usize::MAX, usize::MAX, 0usize, 0usize); count], false);
+    if w == 0 {
+        return empty();
+    }
+    let rows = PASS_PIXELS.div_ceil(w);
+    id.par_chunks(rows * w)
+        .enumerate()
+        .fold(empty, |(mut bbox, mut none), (c, chunk)| {
+            for (k, &r) in chunk.iter().enumerate() {
+                if r == NONE {
+                    none = true;
+                    continue;
+                }
+                let b = &mut bbox[r as usize];
+                let (x, y) = (k % w, c * rows + k / w);
+                b.0 = b.0.min(x);
+                b.1 = b.1.min(y);
+                b.2 = b.2.max(x + 1);
+                b.3 = b.3.max(y + 1);
+            }
+            (bbox, none)
+        })
+        .reduce_with(|(mut a, na), (b, nb)| {
+            for (x, y) in a.iter_mut().zip(&b) {
+                x.0 = x.0.min(y.0);
+                x.1 = x.1.min(y.1);
+                x.2 = x.2.max(y.2);
+                x.3 = x.3.max(y.3);
+            }
+            (a, na || nb)
+        })
+        .unwrap_or_else(empty)
+}
+
 /// Traces `raster` in colour mode.
 ///
 /// ```
@@ -601,19 +698,7 @@ pub fn vectorize_quantized(
         let r = regions.id[i];
         (r != NONE).then_some(r as usize)
     });
-    // Bounding boxes.
-    let mut bbox = vec![(usize::MAX, usize::MAX, 0usize, 0usize); count];
-    for (i, &r) in regions.id.iter().enumerate() {
-        if r != NONE {
-            let b = &mut bbox[r as usize];
-            let (x, y) = (i % w, i / w);
-            b.0 = b.0.min(x);
-            b.1 = b.1.min(y);
-            b.2 = b.2.max(x + 1);
-            b.3 = b.3.max(y + 1);
-        }
-    }
-    let has_transparency = regions.id.contains(&NONE);
+    let (bbox, has_transparency) = bounding_boxes(&regions.id, w, count);
     // Each region's lattice paths, in image coordinates.
     let traced: Vec<(Path, Vec<Path>)> = (0..count)
         .into_par_iter()
@@ -922,6 +1007,76 @@ mod tests {
     use crate::fit::Segment;
     use crate::pixels::ScalarPixels;
     use proptest::prelude::*;
+
+    /// The parallel whole-image passes (sampling, mean colours, bounding
+    /// boxes) against plain serial loops, on an image of several chunks
+    /// with random alpha and regions, and in a pool of 3 threads.
+    #[test]
+    fn parallel_passes_equal_the_serial_loops() {
+        let (w, h) = (517, 400); // 206,800 px: four chunks, the last short
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let rgba: Vec<u8> = (0..w * h * 4).map(|_| next() as u8).collect();
+        let count = 37;
+        let id: Vec<u32> = (0..w * h)
+            .map(|_| match next() % 50 {
+                0 => NONE,
+                v => (v as u32) % count as u32,
+            })
+            .collect();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            for sample in [1, 1000, 65_536, 1 << 30] {
+                let opaque: Vec<usize> = (0..w * h)
+                    .filter(|&i| rgba[i * 4 + 3] >= OPAQUE_ALPHA)
+                    .collect();
+                let step = opaque.len().div_ceil(sample);
+                let want: Vec<u8> = opaque
+                    .iter()
+                    .step_by(step)
+                    .flat_map(|&i| rgba[i * 4..i * 4 + 4].iter().copied())
+                    .collect();
+                assert_eq!(
+                    opaque_sample(&rgba, sample),
+                    (opaque.len(), want),
+                    "sample {sample}"
+                );
+            }
+            let mut sums = vec![[0u64; 4]; count];
+            let mut bbox = vec![(usize::MAX, usize::MAX, 0, 0); count];
+            for (i, &r) in id.iter().enumerate() {
+                if r != NONE {
+                    let s = &mut sums[r as usize];
+                    for c in 0..3 {
+                        s[c] += u64::from(rgba[i * 4 + c]);
+                    }
+                    s[3] += 1;
+                    let b = &mut bbox[r as usize];
+                    let (x, y) = (i % w, i / w);
+                    *b = (b.0.min(x), b.1.min(y), b.2.max(x + 1), b.3.max(y + 1));
+                }
+            }
+            let want: Vec<Color> = sums
+                .iter()
+                .map(|s| {
+                    let m = |c: usize| ((s[c] + s[3] / 2) / s[3].max(1)) as u8;
+                    Color::rgb(m(0), m(1), m(2))
+                })
+                .collect();
+            let got = mean_colors(&rgba, count, |i| (id[i] != NONE).then_some(id[i] as usize));
+            assert_eq!(got, want);
+            assert_eq!(bounding_boxes(&id, w, count), (bbox, true));
+        });
+        assert_eq!(opaque_sample(&[9, 9, 9, 0], 10), (0, Vec::new()));
+    }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
