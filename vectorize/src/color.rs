@@ -539,26 +539,46 @@ fn merge_small(
     min_area: usize,
 ) {
     let count = color.len();
-    // Pixels of each original region (CSR).
-    let mut start = vec![0usize; count + 1];
-    for &r in id.iter() {
-        if r != NONE {
-            start[r as usize + 1] += 1;
+    // Region sizes (integer counts: the pool's split cannot change them).
+    let mut size: Vec<usize> = id
+        .par_chunks(PASS_PIXELS)
+        .fold(
+            || vec![0usize; count],
+            |mut size, chunk| {
+                for &r in chunk.iter().filter(|&&r| r != NONE) {
+                    size[r as usize] += 1;
+                }
+                size
+            },
+        )
+        .reduce_with(|mut a, b| {
+            for (x, y) in a.iter_mut().zip(&b) {
+                *x += y;
+            }
+            a
+        })
+        .unwrap_or_else(|| vec![0; count]);
+    // Pixels of the regions under `min_area` (CSR over them alone): only
+    // they are ever walked — a region merged into another was small, and
+    // a region is walked only while it is small, so all its members are.
+    let mut slot = vec![u32::MAX; count];
+    let mut start = vec![0usize];
+    for r in 0..count {
+        if size[r] < min_area {
+            slot[r] = (start.len() - 1) as u32;
+            start.push(start[start.len() - 1] + size[r]);
         }
     }
-    for r in 0..count {
-        start[r + 1] += start[r];
-    }
     let mut fill = start.clone();
-    let mut pixels = vec![0usize; start[count]];
+    let mut pixels = vec![0usize; start[start.len() - 1]];
     for (i, &r) in id.iter().enumerate() {
-        if r != NONE {
-            pixels[fill[r as usize]] = i;
-            fill[r as usize] += 1;
+        if r != NONE && slot[r as usize] != u32::MAX {
+            let k = slot[r as usize] as usize;
+            pixels[fill[k]] = i;
+            fill[k] += 1;
         }
     }
     let mut parent: Vec<u32> = (0..count as u32).collect();
-    let mut size: Vec<usize> = (0..count).map(|r| start[r + 1] - start[r]).collect();
     let mut members: Vec<Vec<u32>> = (0..count as u32).map(|r| vec![r]).collect();
     let mut order: Vec<u32> = (0..count as u32)
         .filter(|&r| size[r as usize] < min_area)
@@ -571,7 +591,8 @@ fn merge_small(
         }
         border.clear();
         for &m in &members[r as usize] {
-            for &i in &pixels[start[m as usize]..start[m as usize + 1]] {
+            let k = slot[m as usize] as usize;
+            for &i in &pixels[start[k]..start[k + 1]] {
                 let count_side = |j: usize| {
                     let o = id[j];
                     if o != NONE {
@@ -610,11 +631,14 @@ fn merge_small(
             new_color.push(color[r as usize]);
         }
     }
-    for v in id.iter_mut() {
-        if *v != NONE {
-            *v = new_id[root(&mut parent, *v) as usize];
+    let renumber: Vec<u32> = (0..count as u32)
+        .map(|r| new_id[root(&mut parent, r) as usize])
+        .collect();
+    id.par_chunks_mut(PASS_PIXELS).for_each(|chunk| {
+        for v in chunk.iter_mut().filter(|v| **v != NONE) {
+            *v = renumber[*v as usize];
         }
-    }
+    });
     *color = new_color;
 }
 
