@@ -3,6 +3,8 @@
 
 use std::fmt::Write as _;
 
+use rayon::prelude::*;
+
 use crate::error::Error;
 use crate::fit::{Contour, Point, Segment};
 
@@ -129,40 +131,54 @@ impl Vector {
             h = self.height
         );
         let scale = 10f64.powi(i32::from(options.precision));
-        for shape in &self.shapes {
-            let mut d = PathData::new(scale);
-            for c in &shape.contours {
-                d.contour(c);
-            }
-            if d.text.is_empty() {
-                continue;
-            }
-            let _ = write!(out, r#"<path d="{}""#, d.text);
-            match shape.fill {
-                Some(fill) => {
-                    let _ = write!(out, r#" fill="{}""#, fill.hex());
-                    if fill.a != 255 {
-                        let _ = write!(out, r#" fill-opacity="{}""#, alpha(fill.a));
-                    }
-                }
-                None => out.push_str(r#" fill="none""#),
-            }
-            if let Some(s) = shape.stroke {
-                let _ = write!(
-                    out,
-                    r#" stroke="{}" stroke-width="{}" stroke-linecap="round" stroke-linejoin="round""#,
-                    s.color.hex(),
-                    number(s.width, 100.0)
-                );
-                if s.color.a != 255 {
-                    let _ = write!(out, r#" stroke-opacity="{}""#, alpha(s.color.a));
-                }
-            }
-            out.push_str("/>");
+        // Each shape's element on its own (in parallel), then in order.
+        let elements: Vec<String> = self
+            .shapes
+            .par_iter()
+            .map(|shape| shape_element(shape, scale))
+            .collect();
+        for element in &elements {
+            out.push_str(element);
         }
         out.push_str("</svg>\n");
         Ok(out)
     }
+}
+
+/// One shape's `<path …/>` element, or nothing for a shape without
+/// contours.
+fn shape_element(shape: &Shape, scale: f64) -> String {
+    let mut out = String::new();
+    let mut d = PathData::new(scale);
+    for c in &shape.contours {
+        d.contour(c);
+    }
+    if d.text.is_empty() {
+        return out;
+    }
+    let _ = write!(out, r#"<path d="{}""#, d.text);
+    match shape.fill {
+        Some(fill) => {
+            let _ = write!(out, r#" fill="{}""#, fill.hex());
+            if fill.a != 255 {
+                let _ = write!(out, r#" fill-opacity="{}""#, alpha(fill.a));
+            }
+        }
+        None => out.push_str(r#" fill="none""#),
+    }
+    if let Some(s) = shape.stroke {
+        let _ = write!(
+            out,
+            r#" stroke="{}" stroke-width="{}" stroke-linecap="round" stroke-linejoin="round""#,
+            s.color.hex(),
+            number(s.width, 100.0)
+        );
+        if s.color.a != 255 {
+            let _ = write!(out, r#" stroke-opacity="{}""#, alpha(s.color.a));
+        }
+    }
+    out.push_str("/>");
+    out
 }
 
 fn alpha(a: u8) -> String {
@@ -187,14 +203,18 @@ fn push_number(out: &mut String, units: i64, scale: f64) {
         out.push('-');
     }
     let u = units.unsigned_abs();
-    let decimals = scale.log10().round() as u32;
-    let p = 10u64.pow(decimals);
+    // The power of ten `scale` is, without a logarithm per number.
+    let (mut p, mut decimals) = (1u64, 0usize);
+    while (p as f64) < scale {
+        p *= 10;
+        decimals += 1;
+    }
     let (int, mut frac) = (u / p, u % p);
     if int != 0 || frac == 0 {
         let _ = write!(out, "{int}");
     }
     if frac != 0 {
-        let mut width = decimals as usize;
+        let mut width = decimals;
         while frac % 10 == 0 {
             frac /= 10;
             width -= 1;
