@@ -163,6 +163,9 @@ impl Rng {
     }
 }
 
+/// Samples per partial sum of a Lloyd step.
+const SUM_RUN: usize = 8192;
+
 /// k-means with `k` centroids on the `sample` pixels (k-means++ seeding,
 /// Lloyd).
 fn kmeans(
@@ -193,21 +196,40 @@ fn kmeans(
         }
         let c = sample.get(pick);
         centroids.push(c);
-        for (i, d) in d2.iter_mut().enumerate() {
+        d2.par_iter_mut().enumerate().for_each(|(i, d)| {
             *d = d.min(f64::from(distance2(sample.get(i), c)));
-        }
+        });
     }
     let mut labels = vec![0u8; n];
     for _ in 0..options.iterations {
         kernel.assign(sample, None, &centroids, &mut labels)?;
-        let mut sums = vec![[0.0f64; 4]; centroids.len()];
-        for (i, &l) in labels.iter().enumerate() {
-            let s = &mut sums[usize::from(l)];
-            for (acc, v) in s.iter_mut().zip(sample.get(i)) {
-                *acc += f64::from(v);
-            }
-            s[3] += 1.0;
-        }
+        // Sums per fixed run of samples, added in run order: the same
+        // result on any number of threads.
+        let sums = labels
+            .par_chunks(SUM_RUN)
+            .enumerate()
+            .map(|(run, labels)| {
+                let mut sums = vec![[0.0f64; 4]; centroids.len()];
+                for (k, &l) in labels.iter().enumerate() {
+                    let s = &mut sums[usize::from(l)];
+                    for (acc, v) in s.iter_mut().zip(sample.get(run * SUM_RUN + k)) {
+                        *acc += f64::from(v);
+                    }
+                    s[3] += 1.0;
+                }
+                sums
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .reduce(|mut a, b| {
+                for (x, y) in a.iter_mut().zip(&b) {
+                    for (u, v) in x.iter_mut().zip(y) {
+                        *u += v;
+                    }
+                }
+                a
+            })
+            .unwrap_or_default();
         let mut moved = 0.0f64;
         for (c, s) in centroids.iter_mut().zip(&sums) {
             if s[3] > 0.0 {
@@ -1031,6 +1053,48 @@ mod tests {
     use crate::fit::Segment;
     use crate::pixels::ScalarPixels;
     use proptest::prelude::*;
+
+    /// Quantisation (k-means++ seeding and Lloyd steps on the pool) gives
+    /// the same palette, centroids and labels on 1 and 3 threads.
+    #[test]
+    fn quantization_is_the_same_on_any_number_of_threads() {
+        let (w, h) = (300, 200);
+        let mut x = 0x1234_5678_9abc_def1u64;
+        let px: Vec<u8> = (0..w * h)
+            .flat_map(|i| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let (cx, cy) = ((i % w) as u64, (i / w) as u64);
+                [
+                    (cx * 255 / 300) as u8,
+                    (cy * 255 / 200) as u8,
+                    (x >> 56) as u8,
+                    255,
+                ]
+            })
+            .collect();
+        let raster = RgbaRaster::new(w, h, &px).unwrap();
+        let options = ColorOptions {
+            sample: 20_000, // three partial-sum runs
+            ..Default::default()
+        };
+        let run = |threads| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| quantize(&raster, &options, &ScalarPixels).unwrap())
+        };
+        let (one, three) = (run(1), run(3));
+        let bits = |q: &Quantized| -> Vec<u32> {
+            q.centroids.iter().flatten().map(|v| v.to_bits()).collect()
+        };
+        assert_eq!(bits(&one), bits(&three));
+        assert_eq!(one.labels, three.labels);
+        assert_eq!(one.palette, three.palette);
+        assert!(one.centroids.len() > 2);
+    }
 
     /// The parallel whole-image passes (sampling, mean colours, bounding
     /// boxes) against plain serial loops, on an image of several chunks
