@@ -22,6 +22,10 @@
 //!   where three regions meet, and each piece of boundary is fitted
 //!   **once** and used, reversed, by the region on its other side — so
 //!   neighbours share their edges exactly and nothing shows through.
+//!
+//! Every stage over the whole image runs on the current rayon pool, split
+//! so that the result — palette, regions, SVG — is the same on any number
+//! of threads.
 
 use std::collections::HashMap;
 

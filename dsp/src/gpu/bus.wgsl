@@ -10,7 +10,7 @@
 struct Params {
     strips: u32,
     row: u32,
-    first: u32,
+    _pad: u32,
     count: u32,
     bus_offset: u32,
     bus_len: u32,

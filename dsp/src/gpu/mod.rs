@@ -79,10 +79,10 @@ const SLICE_FLOATS: usize = 1 << 24;
 #[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 struct Params {
     strips: u32,
-    /// Floats per input row (`[strip][side]` rows).
+    /// Floats per input row (`[strip][side]` rows, each starting at the
+    /// slice's first frame).
     row: u32,
-    /// The slice's first frame within an input row.
-    first: u32,
+    pad: u32,
     /// Frames in this slice.
     count: u32,
     bus_offset: u32,
@@ -288,7 +288,7 @@ impl StripKernel for GpuStrips {
             let params = Params {
                 strips,
                 row: row as u32,
-                first: 0,
+                pad: 0,
                 count: n as u32,
                 bus_offset: done as u32,
                 bus_len: count as u32,

@@ -11,8 +11,8 @@
 
 struct Params {
     strips: u32,
-    row: u32,        // floats per input row ([strip][side] rows)
-    first: u32,      // this slice's first frame within an input row
+    row: u32,        // floats per input row ([strip][side] rows from the slice's first frame)
+    _pad: u32,
     count: u32,      // frames in this slice
     bus_offset: u32, // where this slice starts in the bus
     bus_len: u32,    // frames per bus side
@@ -144,7 +144,7 @@ fn strips(
     var peak = vec2<f32>(records[base + PEAK], records[base + PEAK + 1u]);
     var sum_squares = vec2<f32>(records[base + SUM_SQUARES], records[base + SUM_SQUARES + 1u]);
 
-    let in_l = (strip * 2u) * params.row + params.first;
+    let in_l = (strip * 2u) * params.row;
     let in_r = in_l + params.row;
     let out_l = (strip * 2u) * params.count;
     let out_r = out_l + params.count;

@@ -6,7 +6,8 @@
 //!
 //! [`GpuPixels`] sends a call to the GPU only when it covers at least
 //! [`GpuPixels::min_pixels`] pixels; smaller calls (the k-means sample,
-//! small images) and OKLab planes run on the best CPU kernel it wraps. That threshold is the *crossover*: [`GpuPixels::measure_crossover`]
+//! small images) and OKLab planes run on the best CPU kernel it wraps.
+//! That threshold is the *crossover*: [`GpuPixels::measure_crossover`]
 //! times the CPU and the GPU at growing sizes on this machine, and
 //! [`calibrate_pixel_kernel`](crate::pixels::calibrate_pixel_kernel) uses the
 //! GPU under `Auto` only where that measurement says it pays.
@@ -212,9 +213,9 @@ impl GpuPixels {
 
     /// Times the CPU kernel and the GPU on the luma histogram and a
     /// 16-colour assignment from RGBA ([`ColorKernel::assign_raster`], the
-    /// stages a tracing sends to the GPU) of a synthetic image at 2¹⁶, 2¹⁸, … pixels up to
-    /// `max_pixels` (which is always measured), and finds where the GPU
-    /// starts winning. Takes a few runs per size: call it once per process
+    /// stages a tracing sends to the GPU) of a synthetic image at 2¹⁶,
+    /// 2¹⁸, … pixels up to `max_pixels` (which is always measured), and
+    /// finds where the GPU starts winning. Takes a few runs per size: call it once per process
     /// (or keep the answer).
     pub fn measure_crossover(&self, max_pixels: usize) -> Result<Crossover, Error> {
         let max_pixels = max_pixels.max(1);
