@@ -280,6 +280,24 @@ impl GpuPixels {
         Ok(Crossover { points, min_pixels })
     }
 
+    /// Pixels `start..start + count` of the RGBA bytes `rgba`, on the GPU.
+    fn upload_pixels(
+        &self,
+        rgba: &[u8],
+        start: usize,
+        count: usize,
+    ) -> Result<GpuBuffer<u8>, Error> {
+        self.ctx
+            .upload(&rgba[start * 4..(start + count) * 4])
+            .map_err(gpu_error)
+    }
+
+    /// Centroids on the GPU, padded to `vec4` (WGSL's array stride).
+    fn upload_centroids(&self, centroids: &[[f32; 3]]) -> Result<GpuBuffer<[f32; 4]>, Error> {
+        let padded: Vec<[f32; 4]> = centroids.iter().map(|c| [c[0], c[1], c[2], 0.0]).collect();
+        self.ctx.upload(&padded).map_err(gpu_error)
+    }
+
     /// Runs `dispatch` on slices of `len` pixels: `(start, count)`.
     fn slices(
         &self,
@@ -307,10 +325,7 @@ impl GpuPixels {
         out.resize(n, 0);
         let data = raster.data();
         self.slices(n, |start, count| {
-            let pixels = self
-                .ctx
-                .upload(&data[start * 4..(start + count) * 4])
-                .map_err(gpu_error)?;
+            let pixels = self.upload_pixels(data, start, count)?;
             let result = self.ctx.alloc::<u8>(count).map_err(gpu_error)?;
             let params = Params([
                 count as u32,
@@ -386,10 +401,7 @@ impl PixelKernel for GpuPixels {
         let mut bins = [0u32; 256];
         let data = raster.data();
         self.slices(raster.len(), |start, count| {
-            let pixels = self
-                .ctx
-                .upload(&data[start * 4..(start + count) * 4])
-                .map_err(gpu_error)?;
+            let pixels = self.upload_pixels(data, start, count)?;
             let gbins: GpuBuffer<u32> = self.ctx.alloc(256).map_err(gpu_error)?;
             let mut rec = self.ctx.record();
             rec.clear(&gbins);
@@ -453,8 +465,7 @@ impl ColorKernel for GpuPixels {
                 actual: px.len(),
             });
         }
-        let padded: Vec<[f32; 4]> = centroids.iter().map(|c| [c[0], c[1], c[2], 0.0]).collect();
-        let gcentroids = self.ctx.upload(&padded).map_err(gpu_error)?;
+        let gcentroids = self.upload_centroids(centroids)?;
         self.slices(n, |start, count| {
             let r = start..start + count;
             let l = self.ctx.upload(&lab.l[r.clone()]).map_err(gpu_error)?;
@@ -466,10 +477,7 @@ impl ColorKernel for GpuPixels {
             let mut rec = self.ctx.record();
             match rgba {
                 Some(px) => {
-                    let pixels = self
-                        .ctx
-                        .upload(&px[start * 4..(start + count) * 4])
-                        .map_err(gpu_error)?;
+                    let pixels = self.upload_pixels(px, start, count)?;
                     rec.dispatch_elements(
                         &ASSIGN_ALPHA,
                         &params,
@@ -498,15 +506,11 @@ impl ColorKernel for GpuPixels {
             return self.cpu.assign_raster(raster, centroids, labels);
         }
         check_assign_raster(n, centroids, labels)?;
-        let padded: Vec<[f32; 4]> = centroids.iter().map(|c| [c[0], c[1], c[2], 0.0]).collect();
-        let gcentroids = self.ctx.upload(&padded).map_err(gpu_error)?;
+        let gcentroids = self.upload_centroids(centroids)?;
         let table = self.ctx.upload(decode_table()).map_err(gpu_error)?;
         let data = raster.data();
         self.slices(n, |start, count| {
-            let pixels = self
-                .ctx
-                .upload(&data[start * 4..(start + count) * 4])
-                .map_err(gpu_error)?;
+            let pixels = self.upload_pixels(data, start, count)?;
             let out = self.ctx.alloc::<u8>(count).map_err(gpu_error)?;
             let params = Params([count as u32, centroids.len() as u32, 0, 0]);
             let mut rec = self.ctx.record();
