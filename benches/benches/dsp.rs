@@ -170,8 +170,10 @@ fn kernels() -> Vec<(String, Box<dyn StripKernel>)> {
     all
 }
 
-fn mixer_with(kernel: Box<dyn StripKernel>, strips: usize) -> Mixer {
-    let mut mixer = Mixer::with_kernel(MixerConfig::new(48_000.0, strips), kernel).unwrap();
+/// `strips` full strips on `kernel`, for blocks of up to `max_block` frames.
+fn mixer_with(kernel: Box<dyn StripKernel>, strips: usize, max_block: usize) -> Mixer {
+    let config = MixerConfig::new(48_000.0, strips).with_max_block(max_block);
+    let mut mixer = Mixer::with_kernel(config, kernel).unwrap();
     let settings = full_strip();
     for s in 0..strips {
         mixer.set_strip(s, &settings).unwrap();
@@ -186,7 +188,7 @@ fn mixer(c: &mut Criterion) {
     let mut group = short_group(c, "mixer_1000_strips");
     group.throughput(Throughput::Elements((strips * FRAMES) as u64));
     for (name, kernel) in kernels() {
-        let mut mixer = mixer_with(kernel, strips);
+        let mut mixer = mixer_with(kernel, strips, FRAMES);
         group.bench_function(BenchmarkId::new(name.as_str(), FRAMES), |b| {
             b.iter(|| mixer.process(&input, &mut l, &mut r).unwrap())
         });
@@ -202,7 +204,7 @@ fn denormals(c: &mut Criterion) {
     let mut group = short_group(c, "denormals_256_strips");
     group.throughput(Throughput::Elements((strips * FRAMES) as u64));
     for (name, kernel) in kernels() {
-        let mut mixer = mixer_with(kernel, strips);
+        let mut mixer = mixer_with(kernel, strips, FRAMES);
         group.bench_function(BenchmarkId::new(format!("{name}/noise"), FRAMES), |b| {
             b.iter(|| mixer.process(&noise, &mut l, &mut r).unwrap())
         });
@@ -237,12 +239,7 @@ fn render(c: &mut Criterion) {
     group.throughput(Throughput::Elements((strips * block) as u64));
     for (name, kernel) in all {
         eprintln!("render {name}: {}", kernel.name());
-        let config = MixerConfig::new(48_000.0, strips).with_max_block(block);
-        let mut mixer = Mixer::with_kernel(config, kernel).unwrap();
-        let settings = full_strip();
-        for s in 0..strips {
-            mixer.set_strip(s, &settings).unwrap();
-        }
+        let mut mixer = mixer_with(kernel, strips, block);
         group.bench_function(BenchmarkId::new(name.as_str(), block), |b| {
             b.iter(|| mixer.process(&input, &mut l, &mut r).unwrap())
         });
@@ -283,12 +280,7 @@ fn render_crossover(c: &mut Criterion) {
         }
         group.throughput(Throughput::Elements((strips * block) as u64));
         for (name, kernel) in all {
-            let config = MixerConfig::new(48_000.0, strips).with_max_block(block);
-            let mut mixer = Mixer::with_kernel(config, kernel).unwrap();
-            let settings = full_strip();
-            for s in 0..strips {
-                mixer.set_strip(s, &settings).unwrap();
-            }
+            let mut mixer = mixer_with(kernel, strips, block);
             group.bench_function(BenchmarkId::new(name.as_str(), strips), |b| {
                 b.iter(|| mixer.process(&input, &mut l, &mut r).unwrap())
             });

@@ -705,7 +705,8 @@ mod imp {
 
     /// Gain (ramping when `RAMP`), mono blend (when `MONO`: some lane
     /// sums to mono; a zero blend leaves a finite sample's value unchanged,
-    /// so skipping it changes nothing but, at most, the sign of a zero), meters and the sum into the chunk's bus
+    /// so skipping it changes nothing but, at most, the sign of a zero),
+    /// meters and the sum into the chunk's bus
     /// (`bus[side][frame · GROUP + lane]`), frame by frame.
     /// Its own function so the meters stay in registers: through memory,
     /// their one-operation recursions would each wait on a store.
@@ -818,11 +819,13 @@ mod imp {
                         let [thr, slope, half_knee, knee_scale, attack, release, makeup]: [V; 7] =
                             std::array::from_fn(|k| ld(&bank.comp[k], 0));
                         let mut envelope = ld(&bank.envelope, 0);
-                        let mut gain = [ld(&bank.gain, 0), ld(&bank.gain, p)];
-                        let gain_delta = [ld(&bank.gain_delta, 0), ld(&bank.gain_delta, p)];
-                        let mono = ld(&bank.mono, 0);
-                        let mut peak = [ld(&bank.peak, 0), ld(&bank.peak, p)];
-                        let mut sum_squares = [ld(&bank.sum_squares, 0), ld(&bank.sum_squares, p)];
+                        let mut out = Output {
+                            gain: [ld(&bank.gain, 0), ld(&bank.gain, p)],
+                            gain_delta: [ld(&bank.gain_delta, 0), ld(&bank.gain_delta, p)],
+                            mono: ld(&bank.mono, 0),
+                            peak: [ld(&bank.peak, 0), ld(&bank.peak, p)],
+                            sum_squares: [ld(&bank.sum_squares, 0), ld(&bank.sum_squares, p)],
+                        };
                         let guard = V::splat(ANTI_DENORMAL);
                         let floor = V::splat(LEVEL_FLOOR);
                         let ceiling = V::splat(ENVELOPE_CEILING);
@@ -912,13 +915,6 @@ mod imp {
                                 xr[i] = V::mul(xr[i], g);
                             }
                         }
-                        let mut out = Output {
-                            gain,
-                            gain_delta,
-                            mono,
-                            peak,
-                            sum_squares,
-                        };
                         let x = (&xl[..count], &xr[..count]);
                         match (gain_ramp, bank.mono_any[group]) {
                             (false, false) => output::<V, false, false>(&mut out, x, &mut bus),
@@ -926,7 +922,6 @@ mod imp {
                             (true, false) => output::<V, true, false>(&mut out, x, &mut bus),
                             (true, true) => output::<V, true, true>(&mut out, x, &mut bus),
                         }
-                        (gain, peak, sum_squares) = (out.gain, out.peak, out.sum_squares);
                         let st = |v: &mut [f32], at: usize, x: V| {
                             x.store(v.as_mut_ptr().add(at + strip))
                         };
@@ -946,9 +941,9 @@ mod imp {
                         }
                         st(&mut bank.envelope, 0, envelope);
                         for side in 0..2 {
-                            st(&mut bank.gain, side * p, gain[side]);
-                            st(&mut bank.peak, side * p, peak[side]);
-                            st(&mut bank.sum_squares, side * p, sum_squares[side]);
+                            st(&mut bank.gain, side * p, out.gain[side]);
+                            st(&mut bank.peak, side * p, out.peak[side]);
+                            st(&mut bank.sum_squares, side * p, out.sum_squares[side]);
                         }
                     }
                 }
