@@ -11,7 +11,7 @@ use vivace_backend::{Backend, BackendKind, Preference, SelectError, SimdLevel, U
 /// The SIMD engine loads eight (AVX2) or four neighbouring channels of a
 /// frame as one register and keeps up to four registers in flight, so the
 /// filter recursion's latency is hidden once there are 32 channels or more;
-/// from 128 channels on it runs in tiles of 16 frames so the buffer is
+/// from 128 channels on it runs in tiles of 8 frames so the buffer is
 /// walked in order. Channels left over after whole registers run on the
 /// scalar step. Every engine gives bit-identical output.
 ///
