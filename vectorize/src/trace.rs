@@ -168,9 +168,8 @@ pub struct Region {
 /// ```
 pub fn trace_regions(image: &BinaryImage, options: &TraceOptions) -> Vec<Region> {
     let paths = trace(image, options);
-    let labels = label_components(image, options.turn_policy);
-    let w = image.width;
-    let mut region_of_label = vec![usize::MAX; labels.count];
+    let mut components = InkComponents::new(image, options.turn_policy);
+    let mut region_of_component = vec![usize::MAX; components.runs.len()];
     let mut regions: Vec<Region> = Vec::new();
     let mut holes = Vec::new();
     for path in paths {
@@ -180,7 +179,7 @@ pub fn trace_regions(image: &BinaryImage, options: &TraceOptions) -> Vec<Region>
         } else {
             // The start is the outline's top-left corner: the pixel below
             // and right of it is ink.
-            region_of_label[labels.label[y * w + x] as usize] = regions.len();
+            region_of_component[components.at(x, y)] = regions.len();
             regions.push(Region {
                 outline: path,
                 holes: Vec::new(),
@@ -191,7 +190,7 @@ pub fn trace_regions(image: &BinaryImage, options: &TraceOptions) -> Vec<Region>
         // A hole starts at its top-left corner: the pixel above it is the
         // enclosing ink.
         let (x, y) = (hole.points[0].0 as usize, hole.points[0].1 as usize);
-        let r = region_of_label[labels.label[(y - 1) * w + x] as usize];
+        let r = region_of_component[components.at(x, y - 1)];
         // The outline is larger than its holes, so it is never dropped by
         // `min_area` while they are kept.
         if r != usize::MAX {
@@ -201,51 +200,173 @@ pub fn trace_regions(image: &BinaryImage, options: &TraceOptions) -> Vec<Region>
     regions
 }
 
-struct Labels {
-    label: Vec<u32>,
-    count: usize,
+/// Connected ink components, found on runs rather than pixels: each row's
+/// runs of ink are joined with the overlapping (or, 8-connected, diagonally
+/// touching) runs of the row above in a union–find. Only the paths' start
+/// pixels are ever looked up, so no per-pixel label image is built: the
+/// work is one pass over the pixels to find the runs, then per run.
+struct InkComponents {
+    /// Every row's runs, in row order then x order: `[start, end)` in x.
+    runs: Vec<(u32, u32)>,
+    /// `row_first[y]..row_first[y + 1]` index row `y`'s runs.
+    row_first: Vec<usize>,
+    /// Union–find parent of each run.
+    parent: Vec<usize>,
 }
 
-/// Connected ink components (background pixels get `u32::MAX`).
-fn label_components(image: &BinaryImage, policy: TurnPolicy) -> Labels {
-    let (w, h) = (image.width, image.height);
-    let mut label = vec![u32::MAX; w * h];
-    let mut count = 0usize;
-    let mut stack = Vec::new();
-    let neighbours: &[(isize, isize)] = match policy {
-        TurnPolicy::JoinInk => &[
-            (1, 0),
-            (-1, 0),
-            (0, 1),
-            (0, -1),
-            (1, 1),
-            (1, -1),
-            (-1, 1),
-            (-1, -1),
-        ],
-        TurnPolicy::SplitInk => &[(1, 0), (-1, 0), (0, 1), (0, -1)],
-    };
-    for start in 0..w * h {
-        if image.ink[start] != 1 || label[start] != u32::MAX {
-            continue;
+impl InkComponents {
+    fn new(image: &BinaryImage, policy: TurnPolicy) -> InkComponents {
+        let (w, h) = (image.width, image.height);
+        let mut runs = Vec::new();
+        let mut row_first = Vec::with_capacity(h + 1);
+        for y in 0..h {
+            row_first.push(runs.len());
+            let row = &image.ink[y * w..(y + 1) * w];
+            let mut x = 0;
+            while let Some(start) = row[x..].iter().position(|&v| v == 1) {
+                let start = x + start;
+                let end = row[start..]
+                    .iter()
+                    .position(|&v| v != 1)
+                    .map_or(w, |n| start + n);
+                runs.push((start as u32, end as u32));
+                x = end;
+            }
         }
-        let id = count as u32;
-        count += 1;
-        label[start] = id;
-        stack.push(start);
-        while let Some(i) = stack.pop() {
-            let (x, y) = ((i % w) as isize, (i / w) as isize);
-            for &(dx, dy) in neighbours {
-                let (nx, ny) = (x + dx, y + dy);
-                if image.is_ink(nx, ny) {
-                    let j = ny as usize * w + nx as usize;
-                    if label[j] == u32::MAX {
-                        label[j] = id;
-                        stack.push(j);
+        row_first.push(runs.len());
+        // Runs meet when they share a column (4-connected), or come within
+        // one column (8-connected: a diagonal touch).
+        let reach = u32::from(policy == TurnPolicy::JoinInk);
+        let mut components = InkComponents {
+            parent: (0..runs.len()).collect(),
+            runs,
+            row_first,
+        };
+        for y in 1..h {
+            let above = components.row_first[y - 1]..components.row_first[y];
+            let below = components.row_first[y]..components.row_first[y + 1];
+            let (mut a, mut b) = (above.start, below.start);
+            while a < above.end && b < below.end {
+                let (sa, ea) = components.runs[a];
+                let (sb, eb) = components.runs[b];
+                if sa < eb + reach && sb < ea + reach {
+                    components.union(a, b);
+                }
+                // Step past whichever run ends first: it meets nothing
+                // further on.
+                if ea <= eb {
+                    a += 1;
+                } else {
+                    b += 1;
+                }
+            }
+        }
+        components
+    }
+
+    fn find(&mut self, mut run: usize) -> usize {
+        while self.parent[run] != run {
+            // Path halving.
+            self.parent[run] = self.parent[self.parent[run]];
+            run = self.parent[run];
+        }
+        run
+    }
+
+    fn union(&mut self, a: usize, b: usize) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        // The earlier run is the root: roots stay stable and in scan order.
+        let (lo, hi) = (ra.min(rb), ra.max(rb));
+        self.parent[hi] = lo;
+    }
+
+    /// The component (its root run) of the ink pixel `(x, y)`.
+    fn at(&mut self, x: usize, y: usize) -> usize {
+        let row = &self.runs[self.row_first[y]..self.row_first[y + 1]];
+        let k = row.partition_point(|&(_, end)| end as usize <= x);
+        debug_assert!(
+            k < row.len() && row[k].0 as usize <= x,
+            "({x}, {y}) is not ink"
+        );
+        self.find(self.row_first[y] + k)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Flood-fill labels, the brute-force reference: `u32::MAX` off ink.
+    fn flood_labels(image: &BinaryImage, policy: TurnPolicy) -> Vec<u32> {
+        let (w, h) = (image.width, image.height);
+        let mut label = vec![u32::MAX; w * h];
+        let mut count = 0;
+        let mut stack = Vec::new();
+        for start in 0..w * h {
+            if image.ink[start] != 1 || label[start] != u32::MAX {
+                continue;
+            }
+            label[start] = count;
+            stack.push(start);
+            while let Some(i) = stack.pop() {
+                let (x, y) = ((i % w) as isize, (i / w) as isize);
+                for dy in -1..=1isize {
+                    for dx in -1..=1isize {
+                        let diagonal = dx != 0 && dy != 0;
+                        if (dx, dy) == (0, 0) || (diagonal && policy == TurnPolicy::SplitInk) {
+                            continue;
+                        }
+                        let (nx, ny) = (x + dx, y + dy);
+                        if image.is_ink(nx, ny) {
+                            let j = ny as usize * w + nx as usize;
+                            if label[j] == u32::MAX {
+                                label[j] = count;
+                                stack.push(j);
+                            }
+                        }
                     }
+                }
+            }
+            count += 1;
+        }
+        label
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Run components partition the ink exactly as a pixel flood fill
+        /// does (same pixels together, different apart), for both
+        /// connectivities.
+        #[test]
+        fn run_components_match_a_flood_fill(
+            w in 1usize..24,
+            h in 1usize..24,
+            density in 1u64..9,
+            seed in any::<u64>(),
+            join in any::<bool>(),
+        ) {
+            let mut s = seed | 1;
+            let ink = (0..w * h).map(|_| {
+                s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+                u8::from(s % 10 < density)
+            }).collect();
+            let image = BinaryImage { width: w, height: h, ink };
+            let policy = if join { TurnPolicy::JoinInk } else { TurnPolicy::SplitInk };
+            let flood = flood_labels(&image, policy);
+            let mut runs = InkComponents::new(&image, policy);
+            let ink: Vec<usize> = (0..w * h).filter(|&i| image.ink[i] == 1).collect();
+            let component: Vec<usize> = ink.iter().map(|&i| runs.at(i % w, i / w)).collect();
+            for (a, &i) in ink.iter().enumerate() {
+                for (b, &j) in ink.iter().enumerate().skip(a + 1) {
+                    prop_assert_eq!(
+                        flood[i] == flood[j],
+                        component[a] == component[b],
+                        "pixels {} and {}", i, j
+                    );
                 }
             }
         }
     }
-    Labels { label, count }
 }
