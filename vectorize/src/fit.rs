@@ -528,7 +528,10 @@ fn straight_runs(pts: &[(i64, i64)]) -> Vec<usize> {
     }
     let mut pivot = vec![0usize; n];
     for i in (0..n).rev() {
-        let mut seen = [false; 4];
+        // Directions seen so far, one bit each (a bit mask in a register:
+        // a `[bool; 4]` was stored a byte at a time and read back as one
+        // word, and that failed store-to-load forwarding on every step).
+        let mut seen = 0u8;
         // The cone of admissible directions from point i: `lo` × d ≥ 0
         // and `hi` × d ≤ 0 for every later point's offset d.
         let (mut lo, mut hi) = ((0i64, 0i64), (0i64, 0i64));
@@ -537,8 +540,8 @@ fn straight_runs(pts: &[(i64, i64)]) -> Vec<usize> {
         let found = loop {
             let (dx, dy) = (pts[k].0 - pts[k1].0, pts[k].1 - pts[k1].1);
             let dir = ((3 + 3 * dx.signum() + dy.signum()) / 2) as usize;
-            seen[dir] = true;
-            if seen.iter().all(|&s| s) {
+            seen |= 1 << dir;
+            if seen == 0b1111 {
                 break Some(k1);
             }
             let cur = (pts[k].0 - pts[i].0, pts[k].1 - pts[i].1);

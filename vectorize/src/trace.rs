@@ -67,27 +67,31 @@ const STEP: [(i32, i32); 4] = [(1, 0), (0, 1), (-1, 0), (0, -1)];
 pub fn trace(image: &BinaryImage, options: &TraceOptions) -> Vec<Path> {
     let (w, h) = (image.width, image.height);
     let stride = w + 1;
-    let ink = |x: isize, y: isize| image.is_ink(x, y);
     // Outgoing edge directions per vertex, as a 4-bit mask; `used` marks
-    // edges already followed.
+    // edges already followed. Built row by row against the rows above and
+    // below (a row of background stands in past the top and bottom).
     let mut out = vec![0u8; stride * (h + 1)];
+    let background = vec![0u8; w];
+    let row = |y: usize| &image.ink[y * w..(y + 1) * w];
     for y in 0..h {
+        let (here, above) = (row(y), if y > 0 { row(y - 1) } else { &background });
+        let below = if y + 1 < h { row(y + 1) } else { &background };
+        let (top, bottom) = (y * stride, (y + 1) * stride);
         for x in 0..w {
-            let (xi, yi) = (x as isize, y as isize);
-            if !ink(xi, yi) {
+            if here[x] != 1 {
                 continue;
             }
-            if !ink(xi, yi - 1) {
-                out[y * stride + x + 1] |= 1 << 2; // top: west from (x+1, y)
+            if above[x] != 1 {
+                out[top + x + 1] |= 1 << 2; // top: west from (x+1, y)
             }
-            if !ink(xi, yi + 1) {
-                out[(y + 1) * stride + x] |= 1 << 0; // bottom: east from (x, y+1)
+            if below[x] != 1 {
+                out[bottom + x] |= 1 << 0; // bottom: east from (x, y+1)
             }
-            if !ink(xi - 1, yi) {
-                out[y * stride + x] |= 1 << 1; // left: south from (x, y)
+            if x == 0 || here[x - 1] != 1 {
+                out[top + x] |= 1 << 1; // left: south from (x, y)
             }
-            if !ink(xi + 1, yi) {
-                out[(y + 1) * stride + x + 1] |= 1 << 3; // right: north from (x+1, y+1)
+            if x + 1 == w || here[x + 1] != 1 {
+                out[bottom + x + 1] |= 1 << 3; // right: north from (x+1, y+1)
             }
         }
     }
