@@ -490,7 +490,8 @@ impl Sums {
     /// or more, wrapping around).
     fn over(&self, i: usize, j: usize) -> ([f64; 5], f64) {
         let n = self.s.len() - 1;
-        let (laps, j) = (j / n, j % n);
+        // Almost every run ends before the end: skip the division then.
+        let (laps, j) = if j < n { (0, j) } else { (j / n, j % n) };
         let mut out = [0.0; 5];
         for (k, o) in out.iter_mut().enumerate() {
             *o = self.s[j + 1][k] - self.s[i][k] + laps as f64 * self.s[n][k];
@@ -644,7 +645,7 @@ fn straight_runs(pts: &[(i64, i64)]) -> Vec<usize> {
 fn edge_penalty(pts: &[(i64, i64)], sums: &Sums, i: usize, j: usize) -> f64 {
     let n = pts.len();
     let (s, k) = sums.over(i, j);
-    let (pi, pj) = (pts[i], pts[j % n]);
+    let (pi, pj) = (pts[i], pts[if j < n { j } else { j % n }]);
     let px = (pi.0 + pj.0) as f64 / 2.0 - sums.origin.0;
     let py = (pi.1 + pj.1) as f64 / 2.0 - sums.origin.1;
     let ey = (pj.0 - pi.0) as f64;
