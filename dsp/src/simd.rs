@@ -1069,8 +1069,10 @@ mod imp {
     const TILED_CHANNELS: usize = 128;
     /// Frames per tile (state goes through L1 once per tile). Eight rows
     /// of a register column stay within an L1 set's eight ways even when
-    /// rows are 4 KiB apart (1,024 channels); 32 did not, and ran ≈ 20%
-    /// slower there (min of 3 × 3,000 calls, 4.7–4.8 vs 3.9–4.0 G/s).
+    /// rows are 4 KiB apart (1,024 channels). Measured against 32 (the
+    /// `biquad` bench, AVX2): 256 channels 5.8 → 6.1 G/s; 1,024 channels
+    /// the same in the bench (≈ 3.7 G/s, bound by the buffer coming from
+    /// beyond L2), faster on calls with a warm buffer (3.9 → 4.7 G/s).
     const TILE_FRAMES: usize = 8;
 
     /// Every whole register of channels, tile by tile.
