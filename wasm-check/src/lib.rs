@@ -7,7 +7,9 @@
 //! Natively the same checks run on the host's SIMD levels (`cargo test`).
 //!
 //! Exports: `vivace_check() -> u32` (failed checks) and the report as
-//! `vivace_report_ptr()` / `vivace_report_len()` (UTF-8).
+//! `vivace_report_ptr()` / `vivace_report_len()` (UTF-8); benchmark bodies
+//! for `run.mjs --bench`: `vivace_mixer_blocks`, `vivace_pixel_stage` and
+//! `vivace_trace`.
 #![deny(missing_docs)]
 
 use std::fmt::Write;
@@ -19,9 +21,12 @@ use vivace_dsp::{
     SimdStrips, StripSettings,
 };
 
-use vivace_vectorize::RgbaRaster;
+use vivace_vectorize::binary::BinaryOptions;
+use vivace_vectorize::color::ColorOptions;
 use vivace_vectorize::oklab::LabPlanes;
 use vivace_vectorize::pixels::{PixelKernel, ScalarPixels, SimdPixels};
+use vivace_vectorize::tracer::{Mode, Tracer, TracerConfig};
+use vivace_vectorize::{RgbaRaster, Threshold};
 
 static REPORT: Mutex<String> = Mutex::new(String::new());
 
@@ -344,8 +349,131 @@ pub extern "C" fn vivace_mixer_blocks(simd: u32, strips: u32, blocks: u32) -> f3
     checksum
 }
 
+/// Side of the benchmark picture.
+const PICTURE: usize = 512;
+
+/// The benchmark picture, drawn in the module (no files in a bare engine):
+/// smooth colour gradients under rings and a wavy band of dark ink, so
+/// binary and colour tracing meet real edges and curves.
+fn test_picture() -> Vec<u8> {
+    let mut px = Vec::with_capacity(PICTURE * PICTURE * 4);
+    for y in 0..PICTURE {
+        for x in 0..PICTURE {
+            let (fx, fy) = (x as f64 / PICTURE as f64, y as f64 / PICTURE as f64);
+            let r = ((fx - 0.5).powi(2) + (fy - 0.45).powi(2)).sqrt();
+            let ring = (r * 40.0).sin() > 0.6 && r < 0.4;
+            let band = (fy - 0.8 - 0.05 * (fx * 12.0).sin()).abs() < 0.04;
+            let ink = ring || band;
+            let rgb = if ink {
+                [20.0, 30.0 + 60.0 * fx, 60.0]
+            } else {
+                [
+                    230.0 * fx + 20.0,
+                    200.0 * fy + 40.0,
+                    250.0 - 150.0 * fx * fy,
+                ]
+            };
+            px.extend(rgb.map(|v: f64| v as u8));
+            px.push(255);
+        }
+    }
+    px
+}
+
+/// Benchmark body for `run.mjs --bench`: `reps` runs of one pixel stage
+/// over the 512 × 512 test picture on simd128 (`simd` ≠ 0) or scalar —
+/// `stage` 0 luma, 1 threshold, 2 OKLab planes, 3 k-means assignment to 16
+/// colours; returns a checksum (NaN on error).
+#[unsafe(no_mangle)]
+pub extern "C" fn vivace_pixel_stage(stage: u32, simd: u32, reps: u32) -> f32 {
+    let px = test_picture();
+    let Ok(raster) = RgbaRaster::new(PICTURE, PICTURE, &px) else {
+        return f32::NAN;
+    };
+    let simd_kernel = SimdLevel::detect().and_then(|level| SimdPixels::new(level).ok());
+    let kernel: &dyn PixelKernel = match &simd_kernel {
+        Some(k) if simd != 0 => k,
+        _ => &ScalarPixels,
+    };
+    let centroids: Vec<[f32; 3]> = (0..16)
+        .map(|k| {
+            let t = k as f32 / 15.0;
+            [t, 0.2 * t - 0.1, 0.1 - 0.2 * t]
+        })
+        .collect();
+    let (mut bytes, mut lab) = (Vec::new(), LabPlanes::default());
+    let mut labels = vec![0u8; PICTURE * PICTURE];
+    if kernel.oklab(&raster, &mut lab).is_err() {
+        return f32::NAN;
+    }
+    let mut checksum = 0.0;
+    for _ in 0..reps {
+        let done = match stage {
+            0 => kernel.luma(&raster, &mut bytes),
+            1 => kernel.threshold(&raster, 128, &mut bytes),
+            2 => kernel.oklab(&raster, &mut lab),
+            _ => kernel.assign(&lab, None, &centroids, &mut labels),
+        };
+        if done.is_err() {
+            return f32::NAN;
+        }
+        checksum += f32::from(bytes.last().copied().unwrap_or(labels[PICTURE]))
+            + lab.l.last().copied().unwrap_or(0.0);
+    }
+    checksum
+}
+
+/// Benchmark body for `run.mjs --bench`: `reps` whole traces of the test
+/// picture to SVG — `mode` 0 binary at luma 128, 1 colour with the
+/// defaults (stacked) — with the pixel stages on simd128 (`simd` ≠ 0) or
+/// scalar; returns the last SVG's length in bytes (NaN on error).
+#[unsafe(no_mangle)]
+pub extern "C" fn vivace_trace(mode: u32, simd: u32, reps: u32) -> f32 {
+    let px = test_picture();
+    let mode = if mode == 0 {
+        Mode::Binary(BinaryOptions {
+            threshold: Threshold::Fixed(128),
+            ..BinaryOptions::default()
+        })
+    } else {
+        Mode::Color(ColorOptions::default())
+    };
+    let preference = if simd != 0 {
+        Preference::Simd
+    } else {
+        Preference::Scalar
+    };
+    let config = TracerConfig {
+        mode,
+        ..TracerConfig::default()
+    };
+    let Ok(tracer) = Tracer::new(config, preference) else {
+        return f32::NAN;
+    };
+    let mut bytes = 0.0;
+    for _ in 0..reps {
+        match tracer.trace_to_svg(PICTURE, PICTURE, &px) {
+            Ok((_, svg)) => bytes = svg.len() as f32,
+            Err(_) => return f32::NAN,
+        }
+    }
+    bytes
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn benchmark_bodies_run() {
+        for simd in [0, 1] {
+            for stage in 0..4 {
+                assert!(super::vivace_pixel_stage(stage, simd, 1).is_finite());
+            }
+            for mode in [0, 1] {
+                assert!(super::vivace_trace(mode, simd, 1) > 1000.0);
+            }
+        }
+    }
+
     #[test]
     fn every_host_simd_level_passes() {
         let failures = super::run_checks();
