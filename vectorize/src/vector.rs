@@ -137,6 +137,7 @@ impl Vector {
             .par_iter()
             .map(|shape| shape_element(shape, scale))
             .collect();
+        out.reserve(elements.iter().map(String::len).sum::<usize>() + 8);
         for element in &elements {
             out.push_str(element);
         }
@@ -148,15 +149,17 @@ impl Vector {
 /// One shape's `<path …/>` element, or nothing for a shape without
 /// contours.
 fn shape_element(shape: &Shape, scale: f64) -> String {
-    let mut out = String::new();
     let mut d = PathData::new(scale);
     for c in &shape.contours {
         d.contour(c);
     }
     if d.text.is_empty() {
-        return out;
+        return String::new();
     }
-    let _ = write!(out, r#"<path d="{}""#, d.text);
+    let mut out = String::with_capacity(d.text.len() + 128);
+    out.push_str(r#"<path d=""#);
+    out.push_str(&d.text);
+    out.push('"');
     match shape.fill {
         Some(fill) => {
             let _ = write!(out, r#" fill="{}""#, fill.hex());
@@ -249,6 +252,9 @@ struct PathData {
     at: (i64, i64),
     /// The last command letter written (to leave out repeats).
     last: u8,
+    /// Where each number is written before it joins `text` (reused: one
+    /// allocation per path, not per number).
+    number: String,
 }
 
 impl PathData {
@@ -258,6 +264,7 @@ impl PathData {
             scale,
             at: (0, 0),
             last: 0,
+            number: String::new(),
         }
     }
 
@@ -279,8 +286,9 @@ impl PathData {
 
     /// Appends numbers, separated only where needed.
     fn numbers(&mut self, values: &[i64], first_after_command: bool) {
+        let mut s = std::mem::take(&mut self.number);
         for (k, &v) in values.iter().enumerate() {
-            let mut s = String::new();
+            s.clear();
             push_number(&mut s, v, self.scale);
             // A sign, a command letter, or a `.` after a fraction separates.
             let separated = s.starts_with('-')
@@ -292,6 +300,7 @@ impl PathData {
             }
             self.text.push_str(&s);
         }
+        self.number = s;
     }
 
     /// Whether the text ends in a number with a decimal point (so a
