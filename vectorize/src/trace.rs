@@ -96,6 +96,9 @@ pub fn trace(image: &BinaryImage, options: &TraceOptions) -> Vec<Path> {
         }
     }
     let mut paths = Vec::new();
+    // Corners are gathered here and copied out at their final length (a
+    // path's own vector grown point by point reallocated again and again).
+    let mut points = Vec::new();
     // Scanning vertices row by row, the first one with an edge left is the
     // top-left corner of every path through it, which is never a saddle: it
     // has exactly one edge out, and the walk closes when it returns there.
@@ -105,7 +108,7 @@ pub fn trace(image: &BinaryImage, options: &TraceOptions) -> Vec<Path> {
             let mut d = out[start].trailing_zeros() as usize;
             let (sx, sy) = ((start % stride) as i32, (start / stride) as i32);
             let (mut x, mut y) = (sx, sy);
-            let mut points = Vec::new();
+            points.clear();
             let mut area2 = 0i64;
             let mut prev_d = usize::MAX;
             loop {
@@ -137,7 +140,10 @@ pub fn trace(image: &BinaryImage, options: &TraceOptions) -> Vec<Path> {
             // negative sum: flip so outlines are positive.
             let area = -area2 / 2;
             if area.unsigned_abs() >= options.min_area {
-                paths.push(Path { points, area });
+                paths.push(Path {
+                    points: points.clone(),
+                    area,
+                });
             }
         }
     }
