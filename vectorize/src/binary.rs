@@ -17,8 +17,9 @@ use crate::vector::{Color, Shape, Vector};
 pub struct BinaryOptions {
     /// How ink is told from background (default Otsu).
     pub threshold: Threshold,
-    /// Tracing: saddle policy and speckle size (default: join diagonal
-    /// ink, drop regions under 3 pixels as potrace's default `turdsize 2`).
+    /// Tracing: saddle policy and speckle size (default: join the local
+    /// minority colour at saddles and drop regions under 3 pixels, as
+    /// potrace's defaults `turnpolicy minority` and `turdsize 2`).
     pub trace: TraceOptions,
     /// Curve fitting (potrace's defaults).
     pub fit: FitOptions,

@@ -342,7 +342,11 @@ mod tracing {
         for seed in 1..40u64 {
             let (w, h) = (1 + (seed as usize * 7) % 23, 1 + (seed as usize * 5) % 17);
             let image = random_bitmap(w, h, seed, 20 + seed % 60);
-            for policy in [TurnPolicy::JoinInk, TurnPolicy::SplitInk] {
+            for policy in [
+                TurnPolicy::Minority,
+                TurnPolicy::JoinInk,
+                TurnPolicy::SplitInk,
+            ] {
                 let paths = trace(
                     &image,
                     &TraceOptions {
@@ -404,6 +408,34 @@ mod tracing {
             .len(),
             2
         );
+        // Minority: a diagonal pair of ink pixels on a light ground joins
+        // (one path); the same saddle made by two background pixels inside
+        // a dark area joins the background instead (one hole, not two).
+        let minority = TraceOptions {
+            turn_policy: TurnPolicy::Minority,
+            min_area: 0,
+        };
+        let mut light = vec![0u8; 8 * 8];
+        (light[3 * 8 + 3], light[4 * 8 + 4]) = (1, 1);
+        let light = BinaryImage {
+            width: 8,
+            height: 8,
+            ink: light,
+        };
+        assert_eq!(trace(&light, &minority).len(), 1);
+        let dark = BinaryImage {
+            width: 8,
+            height: 8,
+            ink: light.ink.iter().map(|&v| 1 - v).collect(),
+        };
+        let paths = trace(&dark, &minority);
+        assert_eq!(paths.iter().filter(|p| p.is_hole()).count(), 1);
+        assert_eq!(paths.len(), 2);
+        let join = TraceOptions {
+            turn_policy: TurnPolicy::JoinInk,
+            min_area: 0,
+        };
+        assert_eq!(trace(&dark, &join).len(), 3, "joined ink splits the hole");
         // Speckle removal: a lone pixel beside a 3×3 block.
         let mut ink = vec![0u8; 6 * 3];
         for y in 0..3 {
