@@ -194,11 +194,17 @@ impl FitOptions {
 /// assert!((contour.area() - 64.0).abs() < 1e-9);
 /// ```
 pub fn fit(path: &Path, options: &FitOptions) -> Contour {
-    let pts = unit_steps(&path.points);
-    let sums = Sums::new(&pts);
-    let lon = straight_runs(&pts);
-    let poly = optimal_polygon(&pts, &sums, &lon);
-    let vertices = adjust_vertices(&pts, &sums, &poly, false);
+    let vertices = SCRATCH.with(|scratch| {
+        let scratch = &mut *scratch.borrow_mut();
+        unit_steps_into(&path.points, &mut scratch.pts);
+        let pts = &scratch.pts;
+        let sums = Sums::new_in(pts, std::mem::take(&mut scratch.sums));
+        straight_runs(pts, &mut scratch.runs);
+        optimal_polygon(pts, &sums, &mut scratch.runs, &mut scratch.polygon);
+        let vertices = adjust_vertices(pts, &sums, &scratch.polygon.poly, false);
+        scratch.sums = sums.s;
+        vertices
+    });
     let curve = smooth(&vertices, options.alpha_max);
     let curve = if options.merge_curves {
         merge_curves(&curve, options.tolerance)
@@ -445,9 +451,32 @@ impl Contour {
     }
 }
 
+/// Working buffers of [`fit`], sized by the path and reused from path to
+/// path on each thread: allocating them afresh for every path was an
+/// eighth of a binary trace. They keep the capacity of the longest path a
+/// thread has fitted.
+#[derive(Default)]
+struct Scratch {
+    pts: Vec<(i64, i64)>,
+    sums: Vec<[f64; 5]>,
+    runs: RunScratch,
+    polygon: PolygonScratch,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
 /// The path as every lattice point on it (unit steps), closing implicitly.
 pub(crate) fn unit_steps(corners: &[(i32, i32)]) -> Vec<(i64, i64)> {
     let mut pts = Vec::new();
+    unit_steps_into(corners, &mut pts);
+    pts
+}
+
+/// [`unit_steps`] into `pts` (cleared first).
+fn unit_steps_into(corners: &[(i32, i32)], pts: &mut Vec<(i64, i64)>) {
+    pts.clear();
     for (i, &(x0, y0)) in corners.iter().enumerate() {
         let (x1, y1) = corners[(i + 1) % corners.len()];
         let (dx, dy) = ((x1 - x0).signum(), (y1 - y0).signum());
@@ -458,7 +487,6 @@ pub(crate) fn unit_steps(corners: &[(i32, i32)]) -> Vec<(i64, i64)> {
             y += dy;
         }
     }
-    pts
 }
 
 /// Prefix sums of x, y, x², xy, y² relative to the first point, for
@@ -470,8 +498,13 @@ struct Sums {
 
 impl Sums {
     fn new(pts: &[(i64, i64)]) -> Self {
+        Sums::new_in(pts, Vec::with_capacity(pts.len() + 1))
+    }
+
+    /// [`Sums::new`] in a recycled buffer.
+    fn new_in(pts: &[(i64, i64)], mut s: Vec<[f64; 5]>) -> Self {
         let origin = (pts[0].0 as f64, pts[0].1 as f64);
-        let mut s = Vec::with_capacity(pts.len() + 1);
+        s.clear();
         let mut acc = [0.0; 5];
         s.push(acc);
         for &(x, y) in pts {
@@ -513,13 +546,32 @@ fn cross_i(a: (i64, i64), b: (i64, i64)) -> i64 {
     a.0 * b.1 - a.1 * b.0
 }
 
+/// [`straight_runs`]' buffers: its result `lon` and two working rows.
+#[derive(Default)]
+struct RunScratch {
+    next_turn: Vec<usize>,
+    pivot: Vec<usize>,
+    lon: Vec<usize>,
+}
+
+/// Resizes `v` to `n` entries of `value`, reusing its allocation.
+fn refill<T: Copy>(v: &mut Vec<T>, n: usize, value: T) {
+    v.clear();
+    v.resize(n, value);
+}
+
 /// For each point `i`, the furthest `j` (cyclically) such that `i..j` is
-/// straight.
-fn straight_runs(pts: &[(i64, i64)]) -> Vec<usize> {
+/// straight, into `runs.lon`.
+fn straight_runs(pts: &[(i64, i64)], runs: &mut RunScratch) {
     let n = pts.len();
+    let RunScratch {
+        next_turn,
+        pivot,
+        lon,
+    } = runs;
     // next_turn[i]: the first index after i whose point leaves both the
     // row and the column of point i.
-    let mut next_turn = vec![0usize; n];
+    refill(next_turn, n, 0);
     let mut k = 0;
     for i in (0..n).rev() {
         if pts[i].0 != pts[k].0 && pts[i].1 != pts[k].1 {
@@ -527,7 +579,7 @@ fn straight_runs(pts: &[(i64, i64)]) -> Vec<usize> {
         }
         next_turn[i] = k;
     }
-    let mut pivot = vec![0usize; n];
+    refill(pivot, n, 0);
     for i in (0..n).rev() {
         // Directions seen so far, one bit each (a bit mask in a register:
         // a `[bool; 4]` was stored a byte at a time and read back as one
@@ -619,7 +671,7 @@ fn straight_runs(pts: &[(i64, i64)]) -> Vec<usize> {
     }
     // A run straight from i is straight from every point inside it too:
     // make the ends monotone.
-    let mut lon = vec![0usize; n];
+    refill(lon, n, 0);
     let mut j = pivot[n - 1];
     lon[n - 1] = j;
     for i in (0..n - 1).rev() {
@@ -636,7 +688,6 @@ fn straight_runs(pts: &[(i64, i64)]) -> Vec<usize> {
         }
         i -= 1;
     }
-    lon
 }
 
 /// Penalty of the polygon edge from point `i` to point `j` (`j` may be
@@ -658,21 +709,48 @@ fn edge_penalty(pts: &[(i64, i64)], sums: &Sums, i: usize, j: usize) -> f64 {
         .sqrt()
 }
 
-/// The optimal polygon through point 0, as point indices.
-fn optimal_polygon(pts: &[(i64, i64)], sums: &Sums, lon: &[usize]) -> Vec<usize> {
+/// [`optimal_polygon`]'s buffers: its result `poly` and its working rows.
+#[derive(Default)]
+struct PolygonScratch {
+    back: Vec<usize>,
+    hi: Vec<usize>,
+    lo: Vec<usize>,
+    pen: Vec<f64>,
+    prev: Vec<usize>,
+    poly: Vec<usize>,
+}
+
+/// The optimal polygon through point 0, as point indices, into
+/// `polygon.poly`; `runs.lon` from [`straight_runs`] (its `pivot` row is
+/// reused here for the edges' reach).
+fn optimal_polygon(
+    pts: &[(i64, i64)],
+    sums: &Sums,
+    runs: &mut RunScratch,
+    polygon: &mut PolygonScratch,
+) {
     let n = pts.len();
+    let PolygonScratch {
+        back,
+        hi,
+        lo,
+        pen,
+        prev,
+        poly,
+    } = polygon;
+    let lon = &runs.lon;
     // reach[i]: the furthest j (no wrap, ≤ n) with an edge i → j.
-    let reach: Vec<usize> = (0..n)
-        .map(|i| {
-            let mut c = (lon[(i + n - 1) % n] + n - 1) % n;
-            if c == i {
-                c = (i + 1) % n;
-            }
-            if c < i { n } else { c }
-        })
-        .collect();
+    let reach = &mut runs.pivot;
+    reach.clear();
+    reach.extend((0..n).map(|i| {
+        let mut c = (lon[(i + n - 1) % n] + n - 1) % n;
+        if c == i {
+            c = (i + 1) % n;
+        }
+        if c < i { n } else { c }
+    }));
     // back[j]: the smallest i with an edge i → j.
-    let mut back = vec![0usize; n + 1];
+    refill(back, n + 1, 0);
     let mut j = 1;
     for (i, &r) in reach.iter().enumerate() {
         while j <= r {
@@ -681,21 +759,21 @@ fn optimal_polygon(pts: &[(i64, i64)], sums: &Sums, lon: &[usize]) -> Vec<usize>
         }
     }
     // Greedy bounds: after k edges the walk is between lo[k] and hi[k].
-    let mut hi = vec![0usize];
+    refill(hi, 1, 0);
     let mut i = 0;
     while i < n {
         i = reach[i];
         hi.push(i.min(n));
     }
     let m = hi.len() - 1;
-    let mut lo = vec![0usize; m + 1];
+    refill(lo, m + 1, 0);
     let mut i = n;
     for k in (1..=m).rev() {
         lo[k] = i;
         i = back[i];
     }
-    let mut pen = vec![0.0f64; n + 1];
-    let mut prev = vec![0usize; n + 1];
+    refill(pen, n + 1, 0.0);
+    refill(prev, n + 1, 0);
     for k in 1..=m {
         for i in lo[k]..=hi[k] {
             let mut best = f64::INFINITY;
@@ -709,13 +787,12 @@ fn optimal_polygon(pts: &[(i64, i64)], sums: &Sums, lon: &[usize]) -> Vec<usize>
             pen[i] = best;
         }
     }
-    let mut poly = vec![0usize; m];
+    refill(poly, m, 0);
     let mut i = n;
     for k in (0..m).rev() {
         i = prev[i];
         poly[k] = i;
     }
-    poly
 }
 
 type Quad = [[f64; 3]; 3];
