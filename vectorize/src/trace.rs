@@ -131,32 +131,38 @@ const STEP: [(i32, i32); 4] = [(1, 0), (0, 1), (-1, 0), (0, -1)];
 pub fn trace(image: &BinaryImage, options: &TraceOptions) -> Vec<Path> {
     let (w, h) = (image.width, image.height);
     let stride = w + 1;
-    // Outgoing edge directions per vertex, as a 4-bit mask; `used` marks
-    // edges already followed. Built row by row against the rows above and
-    // below (a row of background stands in past the top and bottom).
+    // Outgoing edge directions per vertex, as a 4-bit mask (bit d:
+    // direction d), cleared as the walks follow them. A vertex row `v`
+    // sits between pixel rows `v − 1` (above) and `v` (below), and its
+    // vertex `x` between columns `x − 1` and `x`; each of its four edges
+    // out is the side of one pixel that faces background:
+    // - east (bit 0): the bottom of the pixel above-right, background below;
+    // - south (bit 1): the left of the pixel below-right, background left;
+    // - west (bit 2): the top of the pixel below-left, background above;
+    // - north (bit 3): the right of the pixel above-left, background right.
+    // Computed a whole vertex row at a time without branches, from the two
+    // pixel rows as 0/1 with a background column padded on either side
+    // (`padded[i]` is column `i − 1`), so the loop vectorises.
     let mut out = vec![0u8; stride * (h + 1)];
-    let background = vec![0u8; w];
-    let row = |y: usize| &image.ink[y * w..(y + 1) * w];
-    for y in 0..h {
-        let (here, above) = (row(y), if y > 0 { row(y - 1) } else { &background });
-        let below = if y + 1 < h { row(y + 1) } else { &background };
-        let (top, bottom) = (y * stride, (y + 1) * stride);
-        for x in 0..w {
-            if here[x] != 1 {
-                continue;
+    let mut above = vec![0u8; w + 2];
+    let mut below = vec![0u8; w + 2];
+    for (v, vertices) in out.chunks_exact_mut(stride).enumerate() {
+        std::mem::swap(&mut above, &mut below);
+        if v < h {
+            let row = &image.ink[v * w..(v + 1) * w];
+            for (p, &ink) in below[1..=w].iter_mut().zip(row) {
+                *p = u8::from(ink == 1);
             }
-            if above[x] != 1 {
-                out[top + x + 1] |= 1 << 2; // top: west from (x+1, y)
-            }
-            if below[x] != 1 {
-                out[bottom + x] |= 1 << 0; // bottom: east from (x, y+1)
-            }
-            if x == 0 || here[x - 1] != 1 {
-                out[top + x] |= 1 << 1; // left: south from (x, y)
-            }
-            if x + 1 == w || here[x + 1] != 1 {
-                out[bottom + x + 1] |= 1 << 3; // right: north from (x+1, y+1)
-            }
+        } else {
+            below.fill(0);
+        }
+        let (a, b) = (&above[..], &below[..]);
+        for (x, vertex) in vertices.iter_mut().enumerate() {
+            let (al, ar, bl, br) = (a[x], a[x + 1], b[x], b[x + 1]);
+            *vertex = (ar & (br ^ 1))
+                | (br & (bl ^ 1)) << 1
+                | (bl & (al ^ 1)) << 2
+                | (al & (ar ^ 1)) << 3;
         }
     }
     let mut paths = Vec::new();
