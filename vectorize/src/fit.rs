@@ -598,40 +598,24 @@ fn straight_runs(pts: &[(i64, i64)], runs: &mut RunScratch) {
                 break Some(k1);
             }
             let cur = (pts[k].0 - pts[i].0, pts[k].1 - pts[i].1);
-            if cross_i(lo, cur) < 0 || cross_i(hi, cur) > 0 {
+            // Conditions combined with `&` and `|`, not `&&` and `||`:
+            // the operands are cheap, and short-circuits became branches
+            // on data the predictor cannot learn.
+            if (cross_i(lo, cur) < 0) | (cross_i(hi, cur) > 0) {
                 break None;
             }
-            if cur.0.abs() > 1 || cur.1.abs() > 1 {
+            if (cur.0.abs() > 1) | (cur.1.abs() > 1) {
+                let step = |up: bool| if up { 1 } else { -1 };
                 let off = (
-                    cur.0
-                        + if cur.1 >= 0 && (cur.1 > 0 || cur.0 < 0) {
-                            1
-                        } else {
-                            -1
-                        },
-                    cur.1
-                        + if cur.0 <= 0 && (cur.0 < 0 || cur.1 < 0) {
-                            1
-                        } else {
-                            -1
-                        },
+                    cur.0 + step((cur.1 >= 0) & ((cur.1 > 0) | (cur.0 < 0))),
+                    cur.1 + step((cur.0 <= 0) & ((cur.0 < 0) | (cur.1 < 0))),
                 );
                 if cross_i(lo, off) >= 0 {
                     lo = off;
                 }
                 let off = (
-                    cur.0
-                        + if cur.1 <= 0 && (cur.1 < 0 || cur.0 < 0) {
-                            1
-                        } else {
-                            -1
-                        },
-                    cur.1
-                        + if cur.0 >= 0 && (cur.0 > 0 || cur.1 < 0) {
-                            1
-                        } else {
-                            -1
-                        },
+                    cur.0 + step((cur.1 <= 0) & ((cur.1 < 0) | (cur.0 < 0))),
+                    cur.1 + step((cur.0 >= 0) & ((cur.0 > 0) | (cur.1 < 0))),
                 );
                 if cross_i(hi, off) <= 0 {
                     hi = off;
