@@ -760,15 +760,17 @@ fn optimal_polygon(
     refill(prev, n + 1, 0);
     for k in 1..=m {
         for i in lo[k]..=hi[k] {
-            let mut best = f64::INFINITY;
+            // The minimum kept by selects, not a branch: which candidate
+            // wins is data the predictor cannot learn.
+            let (mut best, mut best_from) = (f64::INFINITY, 0);
             for from in (back[i]..=hi[k - 1]).rev() {
                 let p = edge_penalty(pts, sums, from, i) + pen[from];
-                if p < best {
-                    prev[i] = from;
-                    best = p;
-                }
+                let better = p < best;
+                best_from = if better { from } else { best_from };
+                best = if better { p } else { best };
             }
             pen[i] = best;
+            prev[i] = best_from;
         }
     }
     refill(poly, m, 0);
