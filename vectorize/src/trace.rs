@@ -293,6 +293,42 @@ pub fn trace_regions(image: &BinaryImage, options: &TraceOptions) -> Vec<Region>
     regions
 }
 
+/// Ink bytes (1) in a word, eight at a time: `ONES` in every byte.
+const ONES: u64 = u64::from_ne_bytes([1; 8]);
+
+/// The first ink pixel of `row` at or after `from`, eight pixels a step.
+fn next_ink(row: &[u8], from: usize) -> Option<usize> {
+    let mut x = from;
+    while let Some(bytes) = row.get(x..x + 8) {
+        // Ink bytes become zero; the lowest zero byte is flagged exactly
+        // by the borrow trick (bytes above it may be flagged falsely).
+        let v = u64::from_le_bytes(bytes.try_into().expect("8 bytes")) ^ ONES;
+        let zero = v.wrapping_sub(ONES) & !v & (ONES << 7);
+        if zero != 0 {
+            return Some(x + zero.trailing_zeros() as usize / 8);
+        }
+        x += 8;
+    }
+    row[x..].iter().position(|&v| v == 1).map(|n| x + n)
+}
+
+/// The first pixel of `row` at or after `from` that is not ink (the row's
+/// width if none), eight pixels a step.
+fn next_background(row: &[u8], from: usize) -> usize {
+    let mut x = from;
+    while let Some(bytes) = row.get(x..x + 8) {
+        let v = u64::from_le_bytes(bytes.try_into().expect("8 bytes")) ^ ONES;
+        if v != 0 {
+            return x + v.trailing_zeros() as usize / 8;
+        }
+        x += 8;
+    }
+    row[x..]
+        .iter()
+        .position(|&v| v != 1)
+        .map_or(row.len(), |n| x + n)
+}
+
 /// Connected ink components, found on runs rather than pixels: each row's
 /// runs of ink are joined with the overlapping runs of the row above, and
 /// with the diagonally touching ones where the turn policy joins that
@@ -317,12 +353,8 @@ impl InkComponents {
             row_first.push(runs.len());
             let row = &image.ink[y * w..(y + 1) * w];
             let mut x = 0;
-            while let Some(start) = row[x..].iter().position(|&v| v == 1) {
-                let start = x + start;
-                let end = row[start..]
-                    .iter()
-                    .position(|&v| v != 1)
-                    .map_or(w, |n| start + n);
+            while let Some(start) = next_ink(row, x) {
+                let end = next_background(row, start);
                 runs.push((start as u32, end as u32));
                 x = end;
             }
@@ -459,6 +491,21 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// The word-at-a-time run scans find what a byte-by-byte search
+        /// finds, on rows holding values other than 0 and 1 too (they are
+        /// background).
+        #[test]
+        fn run_scans_match_a_bytewise_search(
+            row in proptest::collection::vec(prop_oneof![Just(0u8), Just(1), Just(2), Just(255), Just(0x81)], 0..40),
+            from in 0usize..41,
+        ) {
+            let from = from.min(row.len());
+            let ink = row[from..].iter().position(|&v| v == 1).map(|n| from + n);
+            let background = row[from..].iter().position(|&v| v != 1).map_or(row.len(), |n| from + n);
+            prop_assert_eq!(next_ink(&row, from), ink);
+            prop_assert_eq!(next_background(&row, from), background);
+        }
 
         /// The minority policy's count agrees with plain pixel lookups at
         /// every lattice vertex, inside the image and near its edges.
