@@ -97,7 +97,11 @@ impl Vector {
 
     /// Compact SVG: one `<path>` per shape, relative coordinates rounded to
     /// `precision` decimals (rounding does not accumulate: each relative
-    /// step is taken between rounded absolute points).
+    /// step is taken between rounded absolute points). Consecutive shapes
+    /// with the same opaque fill and no stroke share one `<path>` (every
+    /// shape winds 0 or 1 about each point, so non-zero filling of the
+    /// joined path paints their union, as painting them one by one
+    /// would): a binary tracing is then a single element.
     ///
     /// ```
     /// use vivace_vectorize::fit::{Contour, Point, Segment};
@@ -131,35 +135,51 @@ impl Vector {
             h = self.height
         );
         let scale = 10f64.powi(i32::from(options.precision));
-        // Each shape's element on its own (in parallel), then in order.
-        let elements: Vec<String> = self
+        // Each shape's path data on its own (in parallel), then in order,
+        // joined while the paint stays the same.
+        let data: Vec<String> = self
             .shapes
             .par_iter()
-            .map(|shape| shape_element(shape, scale))
+            .map(|shape| {
+                let mut d = PathData::new(scale);
+                for c in &shape.contours {
+                    d.contour(c);
+                }
+                d.text
+            })
             .collect();
-        out.reserve(elements.iter().map(String::len).sum::<usize>() + 8);
-        for element in &elements {
-            out.push_str(element);
+        out.reserve(data.iter().map(|d| d.len() + 32).sum::<usize>() + 8);
+        let mut k = 0;
+        while k < self.shapes.len() {
+            let shape = &self.shapes[k];
+            let mut end = k + 1;
+            if shape.stroke.is_none() && shape.fill.is_some_and(|f| f.a == 255) {
+                while end < self.shapes.len()
+                    && self.shapes[end].stroke.is_none()
+                    && self.shapes[end].fill == shape.fill
+                {
+                    end += 1;
+                }
+            }
+            // A shape without contours writes nothing.
+            if data[k..end].iter().any(|d| !d.is_empty()) {
+                out.push_str(r#"<path d=""#);
+                for d in &data[k..end] {
+                    out.push_str(d);
+                }
+                out.push('"');
+                push_paint(&mut out, shape);
+                out.push_str("/>");
+            }
+            k = end;
         }
         out.push_str("</svg>\n");
         Ok(out)
     }
 }
 
-/// One shape's `<path …/>` element, or nothing for a shape without
-/// contours.
-fn shape_element(shape: &Shape, scale: f64) -> String {
-    let mut d = PathData::new(scale);
-    for c in &shape.contours {
-        d.contour(c);
-    }
-    if d.text.is_empty() {
-        return String::new();
-    }
-    let mut out = String::with_capacity(d.text.len() + 128);
-    out.push_str(r#"<path d=""#);
-    out.push_str(&d.text);
-    out.push('"');
+/// A shape's fill and stroke attributes.
+fn push_paint(out: &mut String, shape: &Shape) {
     match shape.fill {
         Some(fill) => {
             let _ = write!(out, r#" fill="{}""#, fill.hex());
@@ -180,8 +200,6 @@ fn shape_element(shape: &Shape, scale: f64) -> String {
             let _ = write!(out, r#" stroke-opacity="{}""#, alpha(s.color.a));
         }
     }
-    out.push_str("/>");
-    out
 }
 
 fn alpha(a: u8) -> String {
@@ -457,6 +475,80 @@ mod tests {
             .sum();
         assert_eq!(numbers.len(), 200, "{}", d.text);
         assert!((sum - 33.0).abs() < 1e-9, "{} sums to {sum}", d.text);
+    }
+
+    /// A closed axis-aligned rectangle, counter-clockwise on screen
+    /// (`outline`) or clockwise (a hole).
+    fn rectangle(x0: f64, y0: f64, x1: f64, y1: f64, outline: bool) -> Contour {
+        let mut corners = vec![(x0, y1), (x1, y1), (x1, y0), (x0, y0)];
+        if !outline {
+            corners.reverse();
+            corners.rotate_left(1);
+        }
+        Contour {
+            start: Point::new(x0, y0),
+            segments: corners
+                .into_iter()
+                .map(|(x, y)| Segment::Line(Point::new(x, y)))
+                .collect(),
+            closed: true,
+        }
+    }
+
+    #[test]
+    fn consecutive_shapes_of_one_opaque_fill_share_a_path() {
+        // A ring (outline and hole), an island in its hole and a square
+        // beside it, all black; then a grey square, a translucent one
+        // twice over, and a black one again.
+        let shape = |contours: Vec<Contour>, fill: Color| Shape {
+            contours,
+            fill: Some(fill),
+            stroke: None,
+        };
+        let grey = Color {
+            r: 128,
+            g: 128,
+            b: 128,
+            a: 255,
+        };
+        let faint = Color {
+            a: 128,
+            ..Color::BLACK
+        };
+        let v = Vector {
+            width: 32,
+            height: 16,
+            shapes: vec![
+                shape(
+                    vec![
+                        rectangle(1.0, 1.0, 15.0, 15.0, true),
+                        rectangle(4.0, 4.0, 12.0, 12.0, false),
+                    ],
+                    Color::BLACK,
+                ),
+                shape(vec![rectangle(6.0, 6.0, 10.0, 10.0, true)], Color::BLACK),
+                shape(vec![rectangle(17.0, 1.0, 20.0, 4.0, true)], Color::BLACK),
+                shape(vec![rectangle(17.0, 5.0, 20.0, 8.0, true)], grey),
+                shape(vec![rectangle(21.0, 5.0, 24.0, 8.0, true)], faint),
+                shape(vec![rectangle(21.0, 9.0, 24.0, 12.0, true)], faint),
+                shape(vec![rectangle(25.0, 5.0, 28.0, 8.0, true)], Color::BLACK),
+            ],
+        };
+        let svg = v.to_svg(&SvgOptions::default()).unwrap();
+        // Black ×3 joined, grey, faint, faint (translucent: not joined,
+        // overlaps would blend twice), black.
+        assert_eq!(svg.matches("<path").count(), 5, "{svg}");
+        assert_eq!(svg.matches(r##"fill="#000""##).count(), 4, "{svg}");
+        #[cfg(feature = "quality")]
+        {
+            let px = crate::quality::render_svg(&svg, 32, 16).unwrap();
+            // Coverage (alpha) at pixel centres away from the edges.
+            let at = |x: usize, y: usize| px[(y * 32 + x) * 4 + 3];
+            assert_eq!(at(2, 2), 255, "the ring is filled");
+            assert_eq!(at(5, 5), 0, "its hole is not");
+            assert_eq!(at(8, 8), 255, "the island in the hole is filled");
+            assert_eq!(at(18, 2), 255, "the square beside it is filled");
+        }
     }
 
     #[test]
