@@ -599,8 +599,9 @@ fn straight_runs(pts: &[(i64, i64)], runs: &mut RunScratch) {
             }
             let cur = (pts[k].0 - pts[i].0, pts[k].1 - pts[i].1);
             // Conditions combined with `&` and `|`, not `&&` and `||`:
-            // the operands are cheap, and short-circuits became branches
-            // on data the predictor cannot learn.
+            // the operands are cheap and have no side effects, and the
+            // short-circuits (the offsets' signs below most of all)
+            // compiled to branches on data the predictor cannot learn.
             if (cross_i(lo, cur) < 0) | (cross_i(hi, cur) > 0) {
                 break None;
             }

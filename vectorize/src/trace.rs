@@ -142,7 +142,7 @@ pub fn trace(image: &BinaryImage, options: &TraceOptions) -> Vec<Path> {
     // - north (bit 3): the right of the pixel above-left, background right.
     // Computed a whole vertex row at a time without branches, from the two
     // pixel rows as 0/1 with a background column padded on either side
-    // (`padded[i]` is column `i − 1`), so the loop vectorises.
+    // (index `i` holds column `i − 1`), so the loop vectorises.
     let mut out = vec![0u8; stride * (h + 1)];
     let mut above = vec![0u8; w + 2];
     let mut below = vec![0u8; w + 2];
@@ -293,7 +293,8 @@ pub fn trace_regions(image: &BinaryImage, options: &TraceOptions) -> Vec<Region>
     regions
 }
 
-/// Ink bytes (1) in a word, eight at a time: `ONES` in every byte.
+/// A word of eight ink bytes (1 in every byte), for scanning rows eight
+/// pixels at a time.
 const ONES: u64 = u64::from_ne_bytes([1; 8]);
 
 /// The first ink pixel of `row` at or after `from`, eight pixels a step.
