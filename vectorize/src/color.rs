@@ -172,6 +172,26 @@ const SUM_RUN: usize = 8192;
 
 /// k-means with `k` centroids on the `sample` pixels (k-means++ seeding,
 /// Lloyd).
+/// Each sample's squared distance to `c` into `d2`, or (`lower`) the
+/// smaller of that and what `d2` holds: k-means++'s distances to the
+/// nearest centroid so far. The planes are walked as slices in runs of
+/// `SUM_RUN` (in parallel), so the loop vectorises.
+fn nearest_distances(d2: &mut [f64], sample: &LabPlanes, c: [f32; 3], lower: bool) {
+    d2.par_chunks_mut(SUM_RUN)
+        .enumerate()
+        .for_each(|(run, d2)| {
+            let at = run * SUM_RUN..run * SUM_RUN + d2.len();
+            let planes = sample.l[at.clone()]
+                .iter()
+                .zip(&sample.a[at.clone()])
+                .zip(&sample.b[at]);
+            for (d, ((&l, &a), &b)) in d2.iter_mut().zip(planes) {
+                let e = f64::from(distance2([l, a, b], c));
+                *d = if lower { d.min(e) } else { e };
+            }
+        });
+}
+
 fn kmeans(
     sample: &LabPlanes,
     k: usize,
@@ -181,9 +201,8 @@ fn kmeans(
     let n = sample.len();
     let mut rng = Rng(options.seed | 1);
     let mut centroids = vec![sample.get((rng.next() % n as u64) as usize)];
-    let mut d2: Vec<f64> = (0..n)
-        .map(|i| f64::from(distance2(sample.get(i), centroids[0])))
-        .collect();
+    let mut d2 = vec![0.0f64; n];
+    nearest_distances(&mut d2, sample, centroids[0], false);
     while centroids.len() < k {
         let total: f64 = d2.iter().sum();
         if total <= 0.0 {
@@ -200,9 +219,7 @@ fn kmeans(
         }
         let c = sample.get(pick);
         centroids.push(c);
-        d2.par_iter_mut().enumerate().for_each(|(i, d)| {
-            *d = d.min(f64::from(distance2(sample.get(i), c)));
-        });
+        nearest_distances(&mut d2, sample, c, true);
     }
     let mut labels = vec![0u8; n];
     for _ in 0..options.iterations {
@@ -214,11 +231,16 @@ fn kmeans(
             .enumerate()
             .map(|(run, labels)| {
                 let mut sums = vec![[0.0f64; 4]; centroids.len()];
-                for (k, &l) in labels.iter().enumerate() {
-                    let s = &mut sums[usize::from(l)];
-                    for (acc, v) in s.iter_mut().zip(sample.get(run * SUM_RUN + k)) {
-                        *acc += f64::from(v);
-                    }
+                let at = run * SUM_RUN..run * SUM_RUN + labels.len();
+                let planes = sample.l[at.clone()]
+                    .iter()
+                    .zip(&sample.a[at.clone()])
+                    .zip(&sample.b[at]);
+                for (&label, ((&l, &a), &b)) in labels.iter().zip(planes) {
+                    let s = &mut sums[usize::from(label)];
+                    s[0] += f64::from(l);
+                    s[1] += f64::from(a);
+                    s[2] += f64::from(b);
                     s[3] += 1.0;
                 }
                 sums
