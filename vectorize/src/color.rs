@@ -170,8 +170,6 @@ impl Rng {
 /// Samples per partial sum of a Lloyd step.
 const SUM_RUN: usize = 8192;
 
-/// k-means with `k` centroids on the `sample` pixels (k-means++ seeding,
-/// Lloyd).
 /// Each sample's squared distance to `c` into `d2`, or (`lower`) the
 /// smaller of that and what `d2` holds: k-means++'s distances to the
 /// nearest centroid so far. The planes are walked as slices in runs of
@@ -192,6 +190,8 @@ fn nearest_distances(d2: &mut [f64], sample: &LabPlanes, c: [f32; 3], lower: boo
         });
 }
 
+/// k-means with `k` centroids on the `sample` pixels (k-means++ seeding,
+/// Lloyd).
 fn kmeans(
     sample: &LabPlanes,
     k: usize,

@@ -95,13 +95,13 @@ impl Vector {
             .sum()
     }
 
-    /// Compact SVG: one `<path>` per shape, relative coordinates rounded to
+    /// Compact SVG: `<path>` elements with relative coordinates rounded to
     /// `precision` decimals (rounding does not accumulate: each relative
-    /// step is taken between rounded absolute points). Consecutive shapes
-    /// with the same opaque fill and no stroke share one `<path>` (every
-    /// shape winds 0 or 1 about each point, so non-zero filling of the
-    /// joined path paints their union, as painting them one by one
-    /// would): a binary tracing is then a single element.
+    /// step is taken between rounded absolute points), one per shape,
+    /// except that consecutive shapes with the same opaque fill and no
+    /// stroke share one (every shape winds 0 or 1 about each point, so
+    /// non-zero filling of the joined path paints their union, as painting
+    /// them one by one would): a binary tracing is a single element.
     ///
     /// ```
     /// use vivace_vectorize::fit::{Contour, Point, Segment};
