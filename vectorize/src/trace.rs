@@ -472,6 +472,25 @@ mod tests {
         label
     }
 
+    /// A `w × h` bitmap with about `density` tenths of its pixels ink
+    /// (xorshift from `seed`).
+    fn random_image(w: usize, h: usize, density: u64, seed: u64) -> BinaryImage {
+        let mut s = seed | 1;
+        let ink = (0..w * h)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                u8::from(s % 10 < density)
+            })
+            .collect();
+        BinaryImage {
+            width: w,
+            height: h,
+            ink,
+        }
+    }
+
     /// The saddle majority by plain pixel lookups (off the image is
     /// background), the reference for `ink_majority`'s row-slice path.
     fn majority_by_pixels(image: &BinaryImage, x: isize, y: isize) -> bool {
@@ -517,12 +536,7 @@ mod tests {
             density in 1u64..10,
             seed in any::<u64>(),
         ) {
-            let mut s = seed | 1;
-            let ink = (0..w * h).map(|_| {
-                s ^= s << 13; s ^= s >> 7; s ^= s << 17;
-                u8::from(s % 10 < density)
-            }).collect();
-            let image = BinaryImage { width: w, height: h, ink };
+            let image = random_image(w, h, density, seed);
             for y in 0..=h {
                 for x in 0..=w {
                     prop_assert_eq!(
@@ -549,12 +563,7 @@ mod tests {
                 Just(TurnPolicy::SplitInk),
             ],
         ) {
-            let mut s = seed | 1;
-            let ink = (0..w * h).map(|_| {
-                s ^= s << 13; s ^= s >> 7; s ^= s << 17;
-                u8::from(s % 10 < density)
-            }).collect();
-            let image = BinaryImage { width: w, height: h, ink };
+            let image = random_image(w, h, density, seed);
             let flood = flood_labels(&image, policy);
             let mut runs = InkComponents::new(&image, policy);
             let ink: Vec<usize> = (0..w * h).filter(|&i| image.ink[i] == 1).collect();
