@@ -15,9 +15,13 @@
 //!   belong to no region and produce no path.
 //! - *Stacked* layers paint each region's outline, largest enclosing area
 //!   first; smaller regions lie on top, so holes need not be cut (they are
-//!   kept only where the image has transparency). In opaque images the
-//!   first layer is the whole canvas, so gaps between neighbours show that
-//!   colour, never the background.
+//!   kept only where the image has transparency). Each layer also reaches
+//!   one pixel under the later layers it touches (its underlay), so the
+//!   slivers that open between independently fitted neighbours show one of
+//!   the two neighbours' colours, not a layer further down (on the 512 × 512
+//!   camera photograph: 28.6 dB PSNR instead of 23.8, and 7 % fewer bytes).
+//!   In opaque images the first layer is the whole canvas, so nothing shows
+//!   the background.
 //! - *Cutout* layers cut every region exactly: region boundaries are split
 //!   where three regions meet, and each piece of boundary is fitted
 //!   **once** and used, reversed, by the region on its other side — so
@@ -37,7 +41,7 @@ use crate::oklab::{ColorKernel, LabPlanes, TRANSPARENT, distance2};
 use crate::pixels::OPAQUE_ALPHA;
 use crate::raster::RgbaRaster;
 use crate::threshold::BinaryImage;
-use crate::trace::{Path, TraceOptions, TurnPolicy, trace_regions};
+use crate::trace::{Path, TraceOptions, TurnPolicy, trace, trace_regions};
 use crate::vector::{Color, Shape, Vector};
 
 /// How colour regions are layered.
@@ -55,9 +59,9 @@ pub enum Layering {
 pub struct ColorOptions {
     /// Palette size, 1–254, or `None` to choose it (default).
     pub colors: Option<usize>,
-    /// Largest automatic palette (default 16: on photographs, more colours
-    /// make more speckles to merge, and merged speckles cost more than the
-    /// extra colours give).
+    /// Largest automatic palette (default 16). More colours trade size and
+    /// time for fidelity: on the 512 × 512 astronaut photograph, 32 give
+    /// 27.7 dB PSNR instead of 26.6 at 1.6 × the bytes and 1.4 × the time.
     pub max_colors: usize,
     /// Automatic palettes stop growing once the mean OKLab distance of
     /// pixels to their colour is below this (default 0.02).
@@ -836,11 +840,17 @@ pub fn vectorize_quantized(
             } else {
                 &order[..]
             };
+            let mut rank = vec![0u32; count];
+            for (k, &r) in order.iter().enumerate() {
+                rank[r] = k as u32;
+            }
             let mut shapes: Vec<Shape> = base.into_iter().collect();
             shapes.par_extend(rest.par_iter().map(|&r| {
                 let (outline, holes) = &traced[r];
-                let mut contours = vec![fit(outline, &options.fit)];
-                if has_transparency {
+                let underlay = underlay_outline(&regions, &rank, r, bbox[r], w, h);
+                let mut contours = vec![fit(underlay.as_ref().unwrap_or(outline), &options.fit)];
+                // An underlay encloses only regions painted later.
+                if has_transparency && underlay.is_none() {
                     contours.extend(holes.iter().map(|p| fit(p, &options.fit)));
                 }
                 Shape {
@@ -866,6 +876,82 @@ pub fn vectorize_quantized(
         height: h,
         shapes,
     }
+}
+
+/// The outline of region `r`'s stacked layer with its *underlay*: its own
+/// pixels and, one pixel deep, the pixels of the regions painted after it
+/// (higher `rank`) that touch it. Each region is fitted on its own, so
+/// neighbours' curves leave slivers between them; with underlays, whatever
+/// shows through a sliver is the colour of one of the two neighbours (the
+/// one painted first), not that of some layer further down.
+///
+/// `None` where the grown layer would enclose a pixel of a region painted
+/// earlier, or a transparent one (it would cover them): then the region's
+/// own outline serves.
+fn underlay_outline(
+    regions: &Regions,
+    rank: &[u32],
+    r: usize,
+    (bx0, by0, bx1, by1): (usize, usize, usize, usize),
+    w: usize,
+    h: usize,
+) -> Option<Path> {
+    // The bounding box grown by one pixel holds the whole layer.
+    let (x0, y0) = (bx0.saturating_sub(1), by0.saturating_sub(1));
+    let (bw, bh) = ((bx1 + 1).min(w) - x0, (by1 + 1).min(h) - y0);
+    let id: Vec<u32> = (0..bh)
+        .flat_map(|y| &regions.id[(y + y0) * w + x0..][..bw])
+        .copied()
+        .collect();
+    let own = r as u32;
+    let later = |id: u32| id != NONE && rank[id as usize] > rank[r];
+    let mut ink: Vec<u8> = id.iter().map(|&i| u8::from(i == own)).collect();
+    for k in 0..bw * bh {
+        if later(id[k]) {
+            let mut touches = false;
+            four_neighbours(k, bw, bh, |j| touches |= id[j] == own);
+            ink[k] = u8::from(touches);
+        }
+    }
+    // Background reachable from the box's edge is outside the layer; any
+    // other background pixel is enclosed, and must be painted later.
+    let mut outside = vec![false; bw * bh];
+    let mut stack: Vec<usize> = (0..bw * bh)
+        .filter(|&k| {
+            let (x, y) = (k % bw, k / bw);
+            ink[k] == 0 && (x == 0 || y == 0 || x + 1 == bw || y + 1 == bh)
+        })
+        .collect();
+    for &k in &stack {
+        outside[k] = true;
+    }
+    while let Some(k) = stack.pop() {
+        four_neighbours(k, bw, bh, |j| {
+            if ink[j] == 0 && !outside[j] {
+                outside[j] = true;
+                stack.push(j);
+            }
+        });
+    }
+    if (0..bw * bh).any(|k| ink[k] == 0 && !outside[k] && !later(id[k])) {
+        return None;
+    }
+    let mask = BinaryImage {
+        width: bw,
+        height: bh,
+        ink,
+    };
+    let options = TraceOptions {
+        turn_policy: TurnPolicy::SplitInk,
+        min_area: 0,
+    };
+    // The layer is 4-connected: one outline (its holes are not needed).
+    let mut outline = trace(&mask, &options).into_iter().find(|p| !p.is_hole())?;
+    for pt in &mut outline.points {
+        pt.0 += x0 as i32;
+        pt.1 += y0 as i32;
+    }
+    Some(outline)
 }
 
 /// Cutout contours of every region, each boundary piece fitted once.
@@ -1374,6 +1460,91 @@ mod tests {
                 seams, 0,
                 "{layering:?} (slack {cutout_slack}): background shows at {seams} pixels"
             );
+        }
+    }
+
+    /// Renders a stacked tracing of `px` with `colors` colours and no
+    /// speckle merging, anti-aliased as a viewer would.
+    #[cfg(feature = "quality")]
+    fn render_stacked(w: usize, h: usize, px: &[u8], colors: usize) -> Vec<u8> {
+        let raster = RgbaRaster::new(w, h, px).unwrap();
+        let options = ColorOptions {
+            colors: Some(colors),
+            min_area: 1,
+            ..ColorOptions::default()
+        };
+        let v = trace_color(&raster, &options, &ScalarPixels).unwrap();
+        crate::quality::render_svg(&v.to_svg(&Default::default()).unwrap(), w, h).unwrap()
+    }
+
+    #[cfg(feature = "quality")]
+    #[test]
+    fn stacked_slivers_show_a_neighbour_not_the_layer_below() {
+        // A dark disc on white, striped red and blue along a diagonal
+        // staircase: each stripe is fitted on its own, so slivers open
+        // between them. With underlays the slivers show red or blue; without,
+        // the white canvas (luma > 120) showed at 227 boundary pixels.
+        let (w, h) = (64, 64);
+        let px = image(w, h, |x, y| {
+            let (fx, fy) = (x as f64 + 0.5, y as f64 + 0.5);
+            if (fx - 32.0).hypot(fy - 32.0) > 26.0 {
+                [245, 245, 245, 255]
+            } else if (x + 2 * y) / 3 % 2 == 0 {
+                [120, 10, 10, 255]
+            } else {
+                [10, 10, 120, 255]
+            }
+        });
+        let rendered = render_stacked(w, h, &px, 3);
+        let luma = |i: usize, p: &[u8]| (0..3).map(|c| u32::from(p[i * 4 + c])).sum::<u32>() / 3;
+        let mut light = 0;
+        // The disc stays clear of the image's edge.
+        for y in 2..h - 2 {
+            for x in 2..w - 2 {
+                let i = y * w + x;
+                // Disc pixels beside the other colour, two pixels or more
+                // from the rim (where the canvas rightly shows through the
+                // anti-aliasing).
+                let (mut beside, mut rim) = (false, false);
+                for j in (y - 2..=y + 2).flat_map(|v| (x - 2..=x + 2).map(move |u| v * w + u)) {
+                    beside |= luma(j, &px) < 100 && px[j * 4..j * 4 + 3] != px[i * 4..i * 4 + 3];
+                    rim |= luma(j, &px) > 200;
+                }
+                if luma(i, &px) < 100 && beside && !rim && luma(i, &rendered) > 120 {
+                    light += 1;
+                }
+            }
+        }
+        assert_eq!(light, 0, "the canvas shows at {light} boundary pixels");
+    }
+
+    #[cfg(feature = "quality")]
+    #[test]
+    fn an_underlay_never_covers_a_layer_painted_before_it() {
+        // A thin black C (painted after the red square inside it, which is
+        // larger) whose mouth a small green plug closes: black's layer grown
+        // into the plug would enclose the red square and paint over it, so
+        // black keeps its own outline there.
+        let (w, h) = (24, 24);
+        let px = image(w, h, |x, y| {
+            let ring = (5..=16).contains(&x) && (5..=16).contains(&y);
+            let inside = (6..=15).contains(&x) && (6..=15).contains(&y);
+            if inside {
+                [220, 30, 30, 255]
+            } else if ring && x == 16 && (10..=11).contains(&y) {
+                [30, 200, 30, 255]
+            } else if ring {
+                [0, 0, 0, 255]
+            } else {
+                [250, 250, 250, 255]
+            }
+        });
+        let rendered = render_stacked(w, h, &px, 4);
+        for y in 7..=14 {
+            for x in 7..=14 {
+                let p = &rendered[(y * w + x) * 4..][..3];
+                assert!(p[0] > 180 && p[1] < 80, "({x}, {y}) is {p:?}, not red");
+            }
         }
     }
 
