@@ -847,12 +847,16 @@ pub fn vectorize_quantized(
             let mut shapes: Vec<Shape> = base.into_iter().collect();
             shapes.par_extend(rest.par_iter().map(|&r| {
                 let (outline, holes) = &traced[r];
-                let underlay = underlay_outline(&regions, &rank, r, bbox[r], w, h);
-                let mut contours = vec![fit(underlay.as_ref().unwrap_or(outline), &options.fit)];
-                // An underlay encloses only regions painted later.
-                if has_transparency && underlay.is_none() {
-                    contours.extend(holes.iter().map(|p| fit(p, &options.fit)));
-                }
+                let contours = match stacked_layer(&regions, &rank, r, bbox[r], w, h) {
+                    Some((outline, cuts)) => std::iter::once(outline)
+                        .chain(cuts)
+                        .map(|p| fit(&p, &options.fit))
+                        .collect(),
+                    None => std::iter::once(outline)
+                        .chain(holes)
+                        .map(|p| fit(p, &options.fit))
+                        .collect(),
+                };
                 Shape {
                     contours,
                     fill: Some(color_of(r)),
@@ -878,63 +882,46 @@ pub fn vectorize_quantized(
     }
 }
 
-/// The outline of region `r`'s stacked layer with its *underlay*: its own
-/// pixels and, one pixel deep, the pixels of the regions painted after it
-/// (higher `rank`) that touch it. Each region is fitted on its own, so
-/// neighbours' curves leave slivers between them; with underlays, whatever
-/// shows through a sliver is the colour of one of the two neighbours (the
-/// one painted first), not that of some layer further down.
+/// Region `r`'s stacked layer: its own pixels and, one pixel deep, the
+/// pixels of the regions painted after it (higher `rank`) that touch it
+/// (its *underlay*). Each region is fitted on its own, so neighbours'
+/// curves leave slivers between them; with underlays, whatever shows
+/// through a sliver is the colour of one of the two neighbours (the one
+/// painted first), not that of some layer further down.
 ///
-/// `None` where the grown layer would enclose a pixel of a region painted
-/// earlier, or a transparent one (it would cover them): then the region's
-/// own outline serves.
-fn underlay_outline(
+/// Returns the layer's outline and the holes to cut: those that enclose a
+/// pixel of a region painted earlier or a transparent one (holes holding
+/// only later regions are painted over anyway). `None` only if the region
+/// has no pixels.
+fn stacked_layer(
     regions: &Regions,
     rank: &[u32],
     r: usize,
     (bx0, by0, bx1, by1): (usize, usize, usize, usize),
     w: usize,
     h: usize,
-) -> Option<Path> {
+) -> Option<(Path, Vec<Path>)> {
     // The bounding box grown by one pixel holds the whole layer.
     let (x0, y0) = (bx0.saturating_sub(1), by0.saturating_sub(1));
     let (bw, bh) = ((bx1 + 1).min(w) - x0, (by1 + 1).min(h) - y0);
-    let id: Vec<u32> = (0..bh)
-        .flat_map(|y| &regions.id[(y + y0) * w + x0..][..bw])
-        .copied()
-        .collect();
     let own = r as u32;
-    let later = |id: u32| id != NONE && rank[id as usize] > rank[r];
-    let mut ink: Vec<u8> = id.iter().map(|&i| u8::from(i == own)).collect();
-    for k in 0..bw * bh {
-        if later(id[k]) {
-            let mut touches = false;
-            four_neighbours(k, bw, bh, |j| touches |= id[j] == own);
-            ink[k] = u8::from(touches);
+    let id = &regions.id;
+    let later = |i: u32| i != NONE && rank[i as usize] > rank[r];
+    let mut ink = vec![0u8; bw * bh];
+    for (y, row) in ink.chunks_exact_mut(bw).enumerate() {
+        let gy = y + y0;
+        for (x, ink) in row.iter_mut().enumerate() {
+            let (gx, g) = (x + x0, gy * w + x + x0);
+            *ink = if id[g] == own {
+                1
+            } else {
+                let touches = (gx > 0 && id[g - 1] == own)
+                    || (gx + 1 < w && id[g + 1] == own)
+                    || (gy > 0 && id[g - w] == own)
+                    || (gy + 1 < h && id[g + w] == own);
+                u8::from(touches && later(id[g]))
+            };
         }
-    }
-    // Background reachable from the box's edge is outside the layer; any
-    // other background pixel is enclosed, and must be painted later.
-    let mut outside = vec![false; bw * bh];
-    let mut stack: Vec<usize> = (0..bw * bh)
-        .filter(|&k| {
-            let (x, y) = (k % bw, k / bw);
-            ink[k] == 0 && (x == 0 || y == 0 || x + 1 == bw || y + 1 == bh)
-        })
-        .collect();
-    for &k in &stack {
-        outside[k] = true;
-    }
-    while let Some(k) = stack.pop() {
-        four_neighbours(k, bw, bh, |j| {
-            if ink[j] == 0 && !outside[j] {
-                outside[j] = true;
-                stack.push(j);
-            }
-        });
-    }
-    if (0..bw * bh).any(|k| ink[k] == 0 && !outside[k] && !later(id[k])) {
-        return None;
     }
     let mask = BinaryImage {
         width: bw,
@@ -945,13 +932,43 @@ fn underlay_outline(
         turn_policy: TurnPolicy::SplitInk,
         min_area: 0,
     };
-    // The layer is 4-connected: one outline (its holes are not needed).
-    let mut outline = trace(&mask, &options).into_iter().find(|p| !p.is_hole())?;
-    for pt in &mut outline.points {
-        pt.0 += x0 as i32;
-        pt.1 += y0 as i32;
+    let shift = |mut p: Path| {
+        for pt in &mut p.points {
+            pt.0 += x0 as i32;
+            pt.1 += y0 as i32;
+        }
+        p
+    };
+    // The layer is 4-connected: one outline, and holes where it encloses
+    // pixels outside it.
+    let mut outline = None;
+    let mut cuts = Vec::new();
+    let mut crossings = Vec::new();
+    for path in trace(&mask, &options) {
+        if !path.is_hole() {
+            outline = Some(shift(path));
+            continue;
+        }
+        // The hole's pixels, row by row between its vertical edges.
+        crossings.clear();
+        let points = &path.points;
+        for (k, &(x, ya)) in points.iter().enumerate() {
+            let (nx, yb) = points[(k + 1) % points.len()];
+            if nx == x {
+                crossings.extend((ya.min(yb)..ya.max(yb)).map(|y| (y, x)));
+            }
+        }
+        crossings.sort_unstable();
+        let encloses_earlier = crossings.chunks_exact(2).any(|span| {
+            let (y, xa, xb) = (span[0].0 as usize, span[0].1 as usize, span[1].1 as usize);
+            let g = (y + y0) * w + x0;
+            (xa..xb).any(|x| mask.ink[y * bw + x] == 0 && !later(id[g + x]))
+        });
+        if encloses_earlier {
+            cuts.push(shift(path));
+        }
     }
-    Some(outline)
+    Some((outline?, cuts))
 }
 
 /// Cutout contours of every region, each boundary piece fitted once.
@@ -1544,6 +1561,50 @@ mod tests {
             for x in 7..=14 {
                 let p = &rendered[(y * w + x) * 4..][..3];
                 assert!(p[0] > 180 && p[1] < 80, "({x}, {y}) is {p:?}, not red");
+            }
+        }
+    }
+
+    #[cfg(feature = "quality")]
+    #[test]
+    fn stacked_layers_leave_transparency_unpainted() {
+        // On a transparent ground: a blue ring around a transparent hole
+        // holding a red disc, its gap closed by a two-row yellow plug (so
+        // the ring's layer, grown under the plug, encloses the hole and
+        // must cut it), and a green blob against the ring's outside.
+        let (w, h) = (64, 48);
+        let px = image(w, h, |x, y| {
+            let (fx, fy) = (x as f64 + 0.5, y as f64 + 0.5);
+            let d = (fx - 24.0).hypot(fy - 24.0);
+            let ring = (10.0..16.0).contains(&d);
+            if ring && x > 30 && (23..25).contains(&y) {
+                [230, 220, 30, 255]
+            } else if d < 5.0 {
+                [220, 30, 30, 255]
+            } else if ring {
+                [30, 30, 220, 255]
+            } else if (fx - 44.0).hypot(fy - 12.0) < 8.0 {
+                [30, 200, 30, 255]
+            } else {
+                [0, 0, 0, 0]
+            }
+        });
+        let rendered = render_stacked(w, h, &px, 4);
+        let alpha = |i: usize, p: &[u8]| p[i * 4 + 3];
+        for y in 2..h - 2 {
+            for x in 2..w - 2 {
+                let i = y * w + x;
+                // Pixels two or more from the other kind (anti-aliasing).
+                let near = (y - 2..=y + 2)
+                    .flat_map(|v| (x - 2..=x + 2).map(move |u| v * w + u))
+                    .any(|j| (alpha(j, &px) == 0) != (alpha(i, &px) == 0));
+                // Transparency stays clear; opaque pixels are covered, give
+                // or take a curve's anti-aliasing.
+                let (want, got) = (alpha(i, &px), alpha(i, &rendered));
+                assert!(
+                    near || want.abs_diff(got) <= 15,
+                    "({x}, {y}): alpha {got}, want {want}"
+                );
             }
         }
     }
