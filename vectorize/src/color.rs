@@ -41,7 +41,7 @@ use crate::oklab::{ColorKernel, LabPlanes, TRANSPARENT, distance2};
 use crate::pixels::OPAQUE_ALPHA;
 use crate::raster::RgbaRaster;
 use crate::threshold::BinaryImage;
-use crate::trace::{Path, TraceOptions, TurnPolicy, trace, trace_regions};
+use crate::trace::{Path, TraceOptions, TurnPolicy, trace_regions};
 use crate::vector::{Color, Shape, Vector};
 
 /// How colour regions are layered.
@@ -792,25 +792,7 @@ pub fn vectorize_quantized(
                 height: bh,
                 ink,
             };
-            let opts = TraceOptions {
-                turn_policy: TurnPolicy::SplitInk,
-                min_area: 0,
-            };
-            let shift = |mut p: Path| {
-                for pt in &mut p.points {
-                    pt.0 += x0 as i32;
-                    pt.1 += y0 as i32;
-                }
-                p
-            };
-            let mut found = trace_regions(&mask, &opts);
-            // A 4-connected region has exactly one outline.
-            debug_assert_eq!(found.len(), 1);
-            let region = found.swap_remove(0);
-            (
-                shift(region.outline),
-                region.holes.into_iter().map(shift).collect(),
-            )
+            trace_mask(&mask, (x0, y0))
         })
         .collect();
     let color_of = |r: usize| mean[r];
@@ -846,17 +828,11 @@ pub fn vectorize_quantized(
             }
             let mut shapes: Vec<Shape> = base.into_iter().collect();
             shapes.par_extend(rest.par_iter().map(|&r| {
-                let (outline, holes) = &traced[r];
-                let contours = match stacked_layer(&regions, &rank, r, bbox[r], w, h) {
-                    Some((outline, cuts)) => std::iter::once(outline)
-                        .chain(cuts)
-                        .map(|p| fit(&p, &options.fit))
-                        .collect(),
-                    None => std::iter::once(outline)
-                        .chain(holes)
-                        .map(|p| fit(p, &options.fit))
-                        .collect(),
-                };
+                let (outline, cuts) = stacked_layer(&regions, &rank, r, bbox[r], w, h);
+                let contours = std::iter::once(outline)
+                    .chain(cuts)
+                    .map(|p| fit(&p, &options.fit))
+                    .collect();
                 Shape {
                     contours,
                     fill: Some(color_of(r)),
@@ -891,9 +867,7 @@ pub fn vectorize_quantized(
 ///
 /// Returns the layer's outline and the holes to cut: those that enclose a
 /// pixel of a region painted earlier or a transparent one (holes holding
-/// only later regions are painted over anyway). `None` if the layer has no
-/// outline, which cannot happen for a region with pixels (the caller then
-/// keeps the region's own outline and holes).
+/// only later regions are painted over anyway).
 fn stacked_layer(
     regions: &Regions,
     rank: &[u32],
@@ -901,7 +875,7 @@ fn stacked_layer(
     (bx0, by0, bx1, by1): (usize, usize, usize, usize),
     w: usize,
     h: usize,
-) -> Option<(Path, Vec<Path>)> {
+) -> (Path, Vec<Path>) {
     // The bounding box grown by one pixel holds the whole layer.
     let (x0, y0) = (bx0.saturating_sub(1), by0.saturating_sub(1));
     let (bw, bh) = ((bx1 + 1).min(w) - x0, (by1 + 1).min(h) - y0);
@@ -929,6 +903,34 @@ fn stacked_layer(
         height: bh,
         ink,
     };
+    let (outline, holes) = trace_mask(&mask, (x0, y0));
+    let mut crossings = Vec::new();
+    let cuts = holes
+        .into_iter()
+        .filter(|hole| {
+            // The hole's pixels, row by row between its vertical edges.
+            crossings.clear();
+            let points = &hole.points;
+            for (k, &(x, ya)) in points.iter().enumerate() {
+                let (nx, yb) = points[(k + 1) % points.len()];
+                if nx == x {
+                    crossings.extend((ya.min(yb)..ya.max(yb)).map(|y| (y as usize, x as usize)));
+                }
+            }
+            crossings.sort_unstable();
+            crossings.chunks_exact(2).any(|span| {
+                let (y, xa, xb) = (span[0].0, span[0].1, span[1].1);
+                let row = (y - y0) * bw;
+                (xa..xb).any(|x| mask.ink[row + x - x0] == 0 && !later(id[y * w + x]))
+            })
+        })
+        .collect();
+    (outline, cuts)
+}
+
+/// The outline and holes of a 4-connected mask (diagonal touches split)
+/// whose top-left pixel is image pixel `(x0, y0)`, in image coordinates.
+fn trace_mask(mask: &BinaryImage, (x0, y0): (usize, usize)) -> (Path, Vec<Path>) {
     let options = TraceOptions {
         turn_policy: TurnPolicy::SplitInk,
         min_area: 0,
@@ -940,36 +942,14 @@ fn stacked_layer(
         }
         p
     };
-    // The layer is 4-connected: one outline, and holes where it encloses
-    // pixels outside it.
-    let mut outline = None;
-    let mut cuts = Vec::new();
-    let mut crossings = Vec::new();
-    for path in trace(&mask, &options) {
-        if !path.is_hole() {
-            outline = Some(shift(path));
-            continue;
-        }
-        // The hole's pixels, row by row between its vertical edges.
-        crossings.clear();
-        let points = &path.points;
-        for (k, &(x, ya)) in points.iter().enumerate() {
-            let (nx, yb) = points[(k + 1) % points.len()];
-            if nx == x {
-                crossings.extend((ya.min(yb)..ya.max(yb)).map(|y| (y, x)));
-            }
-        }
-        crossings.sort_unstable();
-        let encloses_earlier = crossings.chunks_exact(2).any(|span| {
-            let (y, xa, xb) = (span[0].0 as usize, span[0].1 as usize, span[1].1 as usize);
-            let g = (y + y0) * w + x0;
-            (xa..xb).any(|x| mask.ink[y * bw + x] == 0 && !later(id[g + x]))
-        });
-        if encloses_earlier {
-            cuts.push(shift(path));
-        }
-    }
-    Some((outline?, cuts))
+    let mut found = trace_regions(mask, &options);
+    // A 4-connected mask has exactly one outline.
+    debug_assert_eq!(found.len(), 1);
+    let region = found.swap_remove(0);
+    (
+        shift(region.outline),
+        region.holes.into_iter().map(shift).collect(),
+    )
 }
 
 /// Cutout contours of every region, each boundary piece fitted once.
