@@ -4,10 +4,10 @@
 //!
 //! - *Palette.* k-means++ seeding and Lloyd iterations on an evenly spread
 //!   sample (at most [`ColorOptions::sample`] pixels), then one assignment
-//!   of every pixel. With `colors: None` the palette grows (2, 4, 8, …) until
-//!   the mean OKLab error drops below [`ColorOptions::auto_error`] or
-//!   reaches [`ColorOptions::max_colors`]. Each palette colour is the mean
-//!   sRGB of its pixels.
+//!   of every pixel. With `colors: None` the palette is the smallest whose
+//!   mean OKLab error is below [`ColorOptions::auto_error`] (found by
+//!   doubling from 2, then bisecting), at most [`ColorOptions::max_colors`].
+//!   Each palette colour is the mean sRGB of its pixels.
 //! - *Regions.* 4-connected pixels of one palette colour; regions under
 //!   [`ColorOptions::min_area`] pixels join the neighbour of the closest
 //!   palette colour (then the longest shared border), smallest first; each region is then painted in
@@ -63,7 +63,7 @@ pub struct ColorOptions {
     /// time for fidelity: on the 512 × 512 astronaut photograph, 32 give
     /// 27.7 dB PSNR instead of 26.6 at 1.6 × the bytes and 1.4 × the time.
     pub max_colors: usize,
-    /// Automatic palettes stop growing once the mean OKLab distance of
+    /// Automatic palettes are the smallest whose mean OKLab distance of
     /// pixels to their colour is below this (default 0.02).
     pub auto_error: f64,
     /// Layering (default stacked).
@@ -320,14 +320,35 @@ pub fn quantize(
     let centroids = match options.colors {
         Some(k) => kmeans(&sample, k, options, kernel)?,
         None => {
-            let mut k = 2.min(options.max_colors);
-            loop {
+            // Double the palette until it meets the error (or reaches the
+            // largest size), then bisect between the last size that missed
+            // and the first that met it: the smallest palette that meets
+            // the error (k-means' error falls as k grows).
+            let max = options.max_colors;
+            let mut k = 2.min(max);
+            let mut missed = 1;
+            let (mut met, mut best) = loop {
                 let c = kmeans(&sample, k, options, kernel)?;
-                if k >= options.max_colors || sample_error(&c)? < options.auto_error {
-                    break c;
+                let ok = sample_error(&c)? < options.auto_error;
+                if ok || k >= max {
+                    if !ok {
+                        missed = k - 1;
+                    }
+                    break (k, c);
                 }
-                k = (k * 2).min(options.max_colors);
+                missed = k;
+                k = (k * 2).min(max);
+            };
+            while met - missed > 1 {
+                let mid = (missed + met) / 2;
+                let c = kmeans(&sample, mid, options, kernel)?;
+                if sample_error(&c)? < options.auto_error {
+                    (met, best) = (mid, c);
+                } else {
+                    missed = mid;
+                }
             }
+            best
         }
     };
     let mut labels = vec![0u8; n];
@@ -1587,6 +1608,29 @@ mod tests {
                     "({x}, {y}): alpha {got}, want {want}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn automatic_palettes_are_the_smallest_that_meet_the_error() {
+        // Three and five colours with a little noise: doubling alone would
+        // stop at 4 and 8 colours (splitting some colour's noise).
+        let colors = [
+            [230, 40, 40],
+            [40, 200, 60],
+            [30, 60, 220],
+            [240, 220, 40],
+            [20, 20, 20],
+        ];
+        for n in [3, 5] {
+            let px = image(40, 40, |x, y| {
+                let c = colors[x * n / 40];
+                let noise = |k: usize| ((x * 7 + y * 13 + k * 5) % 7) as u8;
+                [c[0] - noise(0), c[1] - noise(1), c[2] - noise(2), 255]
+            });
+            let raster = RgbaRaster::new(40, 40, &px).unwrap();
+            let q = quantize(&raster, &ColorOptions::default(), &ScalarPixels).unwrap();
+            assert_eq!(q.palette.len(), n);
         }
     }
 
