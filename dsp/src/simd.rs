@@ -754,8 +754,10 @@ mod imp {
     }
 
     /// Frames per pass: the bus accumulates in a stack buffer of this many
-    /// frames × 8 lanes per side.
-    const CHUNK: usize = 64;
+    /// frames × 8 lanes per side. A whole 128-frame block in one pass
+    /// loads and stores each register's filter and compressor state once
+    /// (64 frames: ≈ 2 % slower).
+    const CHUNK: usize = 128;
 
     /// Every strip of `bank` over `frames`, written once over the lane type.
     #[inline(always)]
@@ -886,9 +888,17 @@ mod imp {
                         }
                         if comp_on {
                             // The gain computer: no state, frames independent.
+                            // Two passes (level in dB over the threshold, then
+                            // the knee curve): each loop's chain is short
+                            // enough that several frames fit in the core's
+                            // scheduler at once (one pass: 313 → 290 µs per
+                            // 1,000-strip block on AVX2).
                             for i in 0..count {
                                 let level = V::max(V::max(V::abs(xl[i]), V::abs(xr[i])), floor);
-                                let over = V::mul_add(log2(level), db_per_log2, V::sub(zero, thr));
+                                target[i] = V::mul_add(log2(level), db_per_log2, V::sub(zero, thr));
+                            }
+                            for i in 0..count {
+                                let over = target[i];
                                 // The curve without branches: with
                                 // k = clamp(over + W/2, 0, W), it is
                                 // ks·k² + slope·max(over − W/2, 0), since
