@@ -255,31 +255,26 @@ mod imp {
     unsafe fn transpose_avx(p: *const f32, stride: usize) -> [__m256; 8] {
         // SAFETY: the caller's contract.
         unsafe {
-            let r: [__m256; 8] = std::array::from_fn(|i| _mm256_loadu_ps(p.add(i * stride)));
-            // Pairs of rows interleaved (per 128-bit half): a0 b0 a1 b1 …
-            let lo: [__m256; 4] =
-                std::array::from_fn(|i| _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]));
-            let hi: [__m256; 4] =
-                std::array::from_fn(|i| _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]));
-            // Four rows' value j (and j + 4) side by side: a_j b_j c_j d_j.
-            let q = [
-                _mm256_shuffle_ps::<0x44>(lo[0], lo[1]),
-                _mm256_shuffle_ps::<0xee>(lo[0], lo[1]),
-                _mm256_shuffle_ps::<0x44>(hi[0], hi[1]),
-                _mm256_shuffle_ps::<0xee>(hi[0], hi[1]),
-                _mm256_shuffle_ps::<0x44>(lo[2], lo[3]),
-                _mm256_shuffle_ps::<0xee>(lo[2], lo[3]),
-                _mm256_shuffle_ps::<0x44>(hi[2], hi[3]),
-                _mm256_shuffle_ps::<0xee>(hi[2], hi[3]),
-            ];
-            // Low halves give values 0–3, high halves 4–7.
-            std::array::from_fn(|j| {
-                if j < 4 {
-                    _mm256_permute2f128_ps::<0x20>(q[j], q[j + 4])
-                } else {
-                    _mm256_permute2f128_ps::<0x31>(q[j - 4], q[j])
-                }
-            })
+            // Row i's values 0–3 beside row i + 4's (low/high 128-bit
+            // halves), then values 4–7 the same way: the halves come
+            // straight from memory, so no cross-half shuffle is needed.
+            let half = |row: usize, at: usize| _mm_loadu_ps(p.add(row * stride + at));
+            let t: [__m256; 8] = std::array::from_fn(|i| {
+                let (row, at) = (i % 4, 4 * (i / 4));
+                _mm256_insertf128_ps::<1>(_mm256_castps128_ps256(half(row, at)), half(row + 4, at))
+            });
+            // A 4 × 4 transpose inside each half, for values 0–3 and 4–7.
+            let mut out = [_mm256_setzero_ps(); 8];
+            for g in 0..2 {
+                let [a, b, c, d] = [t[4 * g], t[4 * g + 1], t[4 * g + 2], t[4 * g + 3]];
+                let (ab_lo, ab_hi) = (_mm256_unpacklo_ps(a, b), _mm256_unpackhi_ps(a, b));
+                let (cd_lo, cd_hi) = (_mm256_unpacklo_ps(c, d), _mm256_unpackhi_ps(c, d));
+                out[4 * g] = _mm256_shuffle_ps::<0x44>(ab_lo, cd_lo);
+                out[4 * g + 1] = _mm256_shuffle_ps::<0xee>(ab_lo, cd_lo);
+                out[4 * g + 2] = _mm256_shuffle_ps::<0x44>(ab_hi, cd_hi);
+                out[4 * g + 3] = _mm256_shuffle_ps::<0xee>(ab_hi, cd_hi);
+            }
+            out
         }
     }
 
