@@ -207,8 +207,10 @@ pub fn fit(path: &Path, options: &FitOptions) -> Contour {
         // matters. An outline's is its top-left corner, as potrace's is. A
         // hole is traced clockwise from its top-left corner; potrace traces
         // it the other way and reverses its vertices, so its vertex 0 is the
-        // first one clockwise after that corner: start there too.
-        if path.is_hole() {
+        // first one clockwise after that corner: start there too. (Its
+        // polygon comes from the walk the other way round, so in places
+        // the two tracers' holes still differ.)
+        if path.is_hole() && vertices.len() > 1 {
             vertices.rotate_left(1);
         }
         vertices
@@ -1449,6 +1451,8 @@ mod tests {
             (1, 1, vec![1u8]),
             (3, 1, vec![1, 1, 1]),
             (2, 2, vec![1, 0, 0, 1]),
+            // A one-pixel hole.
+            (3, 3, vec![1, 1, 1, 1, 0, 1, 1, 1, 1]),
         ] {
             let image = BinaryImage {
                 width: w,
@@ -1458,7 +1462,7 @@ mod tests {
             for path in trace(&image, &TraceOptions::default()) {
                 let c = fit(&path, &FitOptions::default());
                 assert!(!c.segments.is_empty());
-                assert!(c.area() > 0.0, "{c:?}");
+                assert_eq!(c.area() > 0.0, !path.is_hole(), "{c:?}");
             }
         }
     }
