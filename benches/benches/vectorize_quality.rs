@@ -24,6 +24,7 @@ use vivace_vectorize::pixels::select_pixel_kernel;
 use vivace_vectorize::quality::{measure_svg, seam_pixels};
 use vivace_vectorize::threshold::{Threshold, binarize};
 use vivace_vectorize::tracer::{Mode, Tracer, TracerConfig};
+use vivace_vectorize::vector::SvgOptions;
 
 fn median_time(mut f: impl FnMut() -> String) -> (String, Duration) {
     let mut times = Vec::new();
@@ -69,7 +70,8 @@ fn main() {
     let [binary, stacked, cutout] = vivace_tracers();
     // Binary with every vertex a corner (potrace's `alphamax 0`): straight
     // runs follow a noisy threshold's staircase more closely than curves,
-    // in fewer bytes (two numbers a segment instead of six).
+    // in fewer bytes (two numbers a segment instead of six), here written
+    // in half pixels as integers (two SVG units a pixel, no decimals).
     let polygon = Tracer::new(
         TracerConfig {
             mode: Mode::Binary(BinaryOptions {
@@ -80,6 +82,10 @@ fn main() {
                 },
                 ..BinaryOptions::default()
             }),
+            svg: SvgOptions {
+                precision: 0,
+                units_per_pixel: 2,
+            },
             ..TracerConfig::default()
         },
         Preference::Auto,

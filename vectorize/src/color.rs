@@ -1472,7 +1472,10 @@ mod tests {
             };
             let v = trace_color(&raster, &options, &ScalarPixels).unwrap();
             let svg = v
-                .to_svg(&crate::vector::SvgOptions { precision: 3 })
+                .to_svg(&crate::vector::SvgOptions {
+                    precision: 3,
+                    ..crate::vector::SvgOptions::default()
+                })
                 .unwrap();
             let seams = crate::quality::seam_pixels(&svg, w, h).unwrap();
             assert_eq!(

@@ -77,11 +77,21 @@ pub struct Vector {
 pub struct SvgOptions {
     /// Decimal places of coordinates (0–6; default 1: 0.05 px at most).
     pub precision: u8,
+    /// SVG user units per image pixel (1–100, default 1). The `viewBox`
+    /// grows by this factor while `width` and `height` stay the image's,
+    /// so the picture is the same size; coordinates are rounded in user
+    /// units. With `precision: 0`, 2 rounds to half pixels in integers:
+    /// between 0 and 1 decimal in both bytes and accuracy (potrace writes
+    /// 10 units a pixel this way).
+    pub units_per_pixel: u8,
 }
 
 impl Default for SvgOptions {
     fn default() -> Self {
-        SvgOptions { precision: 1 }
+        SvgOptions {
+            precision: 1,
+            units_per_pixel: 1,
+        }
     }
 }
 
@@ -129,19 +139,29 @@ impl Vector {
                 reason: format!("must be 0–6 decimals, got {}", options.precision),
             });
         }
+        if !(1..=100).contains(&options.units_per_pixel) {
+            return Err(Error::InvalidParameter {
+                name: "units_per_pixel",
+                reason: format!("must be 1–100, got {}", options.units_per_pixel),
+            });
+        }
+        let k = usize::from(options.units_per_pixel);
         let mut out = format!(
-            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}">"#,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {vw} {vh}">"#,
             w = self.width,
-            h = self.height
+            h = self.height,
+            vw = self.width * k,
+            vh = self.height * k,
         );
         let scale = 10f64.powi(i32::from(options.precision));
+        let units = f64::from(options.units_per_pixel);
         // Each shape's path data on its own (in parallel), then in order,
         // joined while the paint stays the same.
         let data: Vec<String> = self
             .shapes
             .par_iter()
             .map(|shape| {
-                let mut d = PathData::new(scale);
+                let mut d = PathData::new(scale, units);
                 for c in &shape.contours {
                     d.contour(c);
                 }
@@ -168,7 +188,7 @@ impl Vector {
                     out.push_str(d);
                 }
                 out.push('"');
-                push_paint(&mut out, shape);
+                push_paint(&mut out, shape, units);
                 out.push_str("/>");
             }
             k = end;
@@ -178,8 +198,9 @@ impl Vector {
     }
 }
 
-/// A shape's fill and stroke attributes.
-fn push_paint(out: &mut String, shape: &Shape) {
+/// A shape's fill and stroke attributes (stroke widths in user units,
+/// `units` to a pixel).
+fn push_paint(out: &mut String, shape: &Shape, units: f64) {
     match shape.fill {
         Some(fill) => {
             let _ = write!(out, r#" fill="{}""#, fill.hex());
@@ -194,7 +215,7 @@ fn push_paint(out: &mut String, shape: &Shape) {
             out,
             r#" stroke="{}" stroke-width="{}" stroke-linecap="round" stroke-linejoin="round""#,
             s.color.hex(),
-            number(s.width, 100.0)
+            number(s.width * units, 100.0)
         );
         if s.color.a != 255 {
             let _ = write!(out, r#" stroke-opacity="{}""#, alpha(s.color.a));
@@ -265,7 +286,10 @@ fn push_digits(out: &mut String, mut n: u64, width: usize) {
 /// Builds path data with relative commands between rounded points.
 struct PathData {
     text: String,
+    /// Rounding steps per user unit (10^precision).
     scale: f64,
+    /// Rounding steps per pixel (`scale` × user units per pixel).
+    step: f64,
     /// The current point, in rounded units.
     at: (i64, i64),
     /// The last command letter written (to leave out repeats).
@@ -276,10 +300,11 @@ struct PathData {
 }
 
 impl PathData {
-    fn new(scale: f64) -> Self {
+    fn new(scale: f64, units_per_pixel: f64) -> Self {
         PathData {
             text: String::new(),
             scale,
+            step: scale * units_per_pixel,
             at: (0, 0),
             last: 0,
             number: String::new(),
@@ -288,8 +313,8 @@ impl PathData {
 
     fn units(&self, p: Point) -> (i64, i64) {
         (
-            (p.x * self.scale).round() as i64,
-            (p.y * self.scale).round() as i64,
+            (p.x * self.step).round() as i64,
+            (p.y * self.step).round() as i64,
         )
     }
 
@@ -452,7 +477,7 @@ mod tests {
                 .collect(),
             closed: false,
         };
-        let mut d = PathData::new(10.0);
+        let mut d = PathData::new(10.0, 1.0);
         d.contour(&c);
         assert_eq!(d.at, (330, 1000));
         // Tokenise the numbers after `M0 0l` and add up the x steps.
@@ -551,10 +576,73 @@ mod tests {
         }
     }
 
+    /// Two user units a pixel at 0 decimals: the viewBox doubles, the
+    /// picture keeps its size, half-pixel coordinates are kept exactly as
+    /// at 1 decimal, and stroke widths double with the coordinates.
+    #[test]
+    fn units_per_pixel_scales_the_view_box_not_the_picture() {
+        let v = Vector {
+            width: 12,
+            height: 10,
+            shapes: vec![
+                Shape {
+                    contours: vec![rectangle(1.5, 1.5, 6.5, 8.5, true)],
+                    fill: Some(Color::BLACK),
+                    stroke: None,
+                },
+                Shape {
+                    contours: vec![Contour {
+                        start: Point::new(8.5, 1.0),
+                        segments: vec![Segment::Line(Point::new(8.5, 9.0))],
+                        closed: false,
+                    }],
+                    fill: None,
+                    stroke: Some(Stroke {
+                        color: Color::BLACK,
+                        width: 1.5,
+                    }),
+                },
+            ],
+        };
+        let halves = SvgOptions {
+            precision: 0,
+            units_per_pixel: 2,
+        };
+        let svg = v.to_svg(&halves).unwrap();
+        assert!(
+            svg.contains(r#"width="12" height="10" viewBox="0 0 24 20""#),
+            "{svg}"
+        );
+        assert!(svg.contains(r#"stroke-width="3""#), "{svg}");
+        let data = svg
+            .split(r#" d=""#)
+            .skip(1)
+            .map(|d| &d[..d.find('"').unwrap()]);
+        assert!(
+            data.into_iter().all(|d| !d.contains('.')),
+            "integers only: {svg}"
+        );
+        #[cfg(feature = "quality")]
+        {
+            let plain = v.to_svg(&SvgOptions::default()).unwrap();
+            assert_eq!(
+                crate::quality::render_svg(&svg, 12, 10).unwrap(),
+                crate::quality::render_svg(&plain, 12, 10).unwrap()
+            );
+        }
+    }
+
     #[test]
     fn precision_is_checked() {
         let v = Vector::default();
-        assert!(v.to_svg(&SvgOptions { precision: 7 }).is_err());
-        assert!(v.to_svg(&SvgOptions { precision: 0 }).is_ok());
+        let with = |precision, units_per_pixel| SvgOptions {
+            precision,
+            units_per_pixel,
+        };
+        assert!(v.to_svg(&with(7, 1)).is_err());
+        assert!(v.to_svg(&with(0, 1)).is_ok());
+        assert!(v.to_svg(&with(1, 0)).is_err());
+        assert!(v.to_svg(&with(1, 101)).is_err());
+        assert!(v.to_svg(&with(0, 100)).is_ok());
     }
 }
