@@ -5,50 +5,15 @@
 //! Only the test thread's allocations count: the test harness's own thread
 //! may allocate at any moment (it once did, mid-test, and failed the test).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use vivace_backend::SimdLevel;
 use vivace_dsp::{
     Bell, CompressorSettings, Mixer, MixerConfig, ScalarStrips, Shelf, SimdStrips, StripKernel,
     StripSettings,
 };
-
-struct Counting;
-
-thread_local! {
-    // Const-initialised: reading it never allocates.
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn count() {
-    // `try_with`: a thread being torn down has no slot (and is not ours).
-    let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-}
-
-fn allocations() -> usize {
-    ALLOCATIONS.with(Cell::get)
-}
-
-// SAFETY: forwards to the system allocator unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use vivace_test_support::{ThreadCountingAllocator, thread_allocations};
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: ThreadCountingAllocator = ThreadCountingAllocator;
 
 #[test]
 fn process_allocates_nothing() {
@@ -77,7 +42,7 @@ fn process_allocates_nothing() {
             .map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5)
             .collect();
         let (mut l, mut r) = (vec![0.0f32; 128], vec![0.0f32; 128]);
-        let before = allocations();
+        let before = thread_allocations();
         for block in 0..50 {
             if block % 10 == 5 {
                 // Retuning between blocks: validation and coefficient
@@ -96,7 +61,7 @@ fn process_allocates_nothing() {
                 .process(&input[..strips * 2 * n], &mut l[..n], &mut r[..n])
                 .unwrap();
         }
-        let after = allocations();
+        let after = thread_allocations();
         assert_eq!(
             after - before,
             0,

@@ -5,50 +5,14 @@
 //! Only the test thread's allocations count: the test harness's own thread
 //! may allocate at any moment (it did, four times, mid-test in a CI run).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
 use vivace_perf_adapt::{
     BudgetConfig, BudgetGovernor, FrameStats, Governor, PerformanceMonitor, QualityMap,
     StepGovernor,
 };
-
-struct Counting;
-
-thread_local! {
-    // Const-initialised: reading it never allocates.
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn count() {
-    // `try_with`: a thread being torn down has no slot (and is not ours).
-    let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-}
-
-fn allocations() -> usize {
-    ALLOCATIONS.with(Cell::get)
-}
-
-// SAFETY: forwards to the system allocator unchanged; only counts calls.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use vivace_test_support::{ThreadCountingAllocator, thread_allocations};
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: ThreadCountingAllocator = ThreadCountingAllocator;
 
 #[test]
 fn per_frame_work_does_not_allocate() {
@@ -59,7 +23,7 @@ fn per_frame_work_does_not_allocate() {
     let mut map = QualityMap::origin();
     map.apply(0.5);
 
-    let before = allocations();
+    let before = thread_allocations();
     let mut q = budget.quality();
     for frame in 0..10_000 {
         let ms = 3.0 + 20.0 * q + if frame % 97 == 0 { 30.0 } else { 0.0 };
@@ -74,6 +38,6 @@ fn per_frame_work_does_not_allocate() {
         std::hint::black_box(monitor.report().fps);
         map.apply(0.5);
     }
-    let after = allocations();
+    let after = thread_allocations();
     assert_eq!(after - before, 0, "allocations during 10,000 frames");
 }
