@@ -31,7 +31,8 @@ pub struct StripBank {
     pub(crate) strips: usize,
     pub(crate) padded: usize,
     pub(crate) sample_rate: f64,
-    /// `[band][k][strip]`, k over b0 b1 b2 a1 a2.
+    /// `[band][k][strip]`, k over the processing coefficients b0,
+    /// b1 − a1·b0, b2 − a2·b0, a1, a2 (see [`crate::biquad`]).
     pub(crate) coef: Vec<f32>,
     pub(crate) target: Vec<f32>,
     pub(crate) delta: Vec<f32>,
@@ -143,7 +144,7 @@ impl StripBank {
         let group = index / GROUP;
         let groups = self.groups();
         for (band, c) in bands.iter().enumerate() {
-            let c = c.unwrap_or(Coefficients::IDENTITY).to_f32();
+            let c = c.unwrap_or(Coefficients::IDENTITY).processing_f32();
             for (k, value) in c.iter().enumerate() {
                 let at = self.coef_at(band, k) + index;
                 self.target[at] = *value;

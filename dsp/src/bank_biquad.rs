@@ -98,7 +98,7 @@ impl BiquadBank {
                 count: self.channels,
             });
         }
-        for (k, c) in coefficients.to_f32().iter().enumerate() {
+        for (k, c) in coefficients.processing_f32().iter().enumerate() {
             self.coef[k * self.channels + channel] = *c;
         }
         Ok(())
@@ -106,7 +106,7 @@ impl BiquadBank {
 
     /// Sets every channel's coefficients.
     pub fn set_all(&mut self, coefficients: Coefficients) {
-        for (k, c) in coefficients.to_f32().iter().enumerate() {
+        for (k, c) in coefficients.processing_f32().iter().enumerate() {
             self.coef[k * self.channels..(k + 1) * self.channels].fill(*c);
         }
     }

@@ -608,17 +608,19 @@ mod imp {
         }
     }
 
-    /// One TDF-II step on `V::N` channels: the scalar step's operations in
-    /// the scalar step's order, unfused, so every backend's filters are
-    /// bit-identical (multiplies and adds run on separate pipes, so on
-    /// x86 cores this costs no throughput against fused steps).
+    /// One filter step on `V::N` channels (the reassociated TDF-II of
+    /// [`crate::biquad`]): the scalar step's operations in the scalar
+    /// step's order, unfused, so every backend's filters are bit-identical
+    /// (multiplies and adds run on separate pipes, so on x86 cores this
+    /// costs no throughput against fused steps).
     #[inline(always)]
     unsafe fn tdf2<V: Vf>(c: &[V; 5], s: &mut [V; 2], x: V, guard: V) -> V {
         // SAFETY: level proven by the caller (trait contract).
         unsafe {
             let y = V::add(V::mul(c[0], x), s[0]);
-            s[0] = V::sub(V::add(V::mul(c[1], x), s[1]), V::mul(c[3], y));
-            s[1] = V::sub(V::add(V::mul(c[2], x), guard), V::mul(c[4], y));
+            let s1 = V::sub(V::add(V::mul(c[1], x), s[1]), V::mul(c[3], s[0]));
+            s[1] = V::sub(V::add(V::mul(c[2], x), guard), V::mul(c[4], s[0]));
+            s[0] = s1;
             y
         }
     }
@@ -630,7 +632,12 @@ mod imp {
     /// band `b` runs. One side at a time, so its three bands' states stay
     /// in registers beside the coefficients (both sides at once spill
     /// states to the stack, and a recursion through memory waits on a
-    /// store every frame).
+    /// store every frame). The bands are skewed in time: one pass of the
+    /// loop runs the first band on frame n, the second on frame n − 1 and
+    /// the third on frame n − 2, so the steps of a pass do not wait on each
+    /// other and only each band's own recursion carries from pass to pass
+    /// (the per-sample operations, and so the results, are those of the
+    /// plain frame-by-frame loop).
     #[inline(always)]
     unsafe fn eq_steady<V: Vf, const RUN: u8>(
         coef: &[[V; 5]; BANDS],
@@ -638,14 +645,73 @@ mod imp {
         (xl, xr): (&mut [V], &mut [V]),
         guard: V,
     ) {
+        // The running bands in order: constants once RUN is known, so the
+        // loops over them unroll.
+        let mut order = [0usize; BANDS];
+        let mut k = 0;
+        for b in 0..BANDS {
+            if RUN >> b & 1 == 1 {
+                order[k] = b;
+                k += 1;
+            }
+        }
+        if k == 0 {
+            return;
+        }
         // SAFETY: level proven by the caller (trait contract).
         unsafe {
             for (side, x) in [xl, xr].into_iter().enumerate() {
                 let mut s: [[V; 2]; BANDS] = std::array::from_fn(|b| state[b][side]);
-                for v in x.iter_mut() {
-                    for band in 0..BANDS {
-                        if RUN >> band & 1 == 1 {
-                            *v = tdf2(&coef[band], &mut s[band], *v, guard);
+                // Stage j is the j-th running band. (A macro, not a
+                // closure: closures do not inherit the enclosing
+                // function's target features, so theirs would not inline.)
+                macro_rules! stage {
+                    ($j:expr, $v:expr) => {{
+                        let b = order[$j];
+                        tdf2(&coef[b], &mut s[b], $v, guard)
+                    }};
+                }
+                let n = x.len();
+                if n < k {
+                    for v in x.iter_mut() {
+                        for j in 0..k {
+                            *v = stage!(j, *v);
+                        }
+                    }
+                } else {
+                    // carry[j]: stage j's output of the previous pass, the
+                    // input of stage j + 1 in this one.
+                    let mut carry = [V::splat(0.0); BANDS];
+                    // Fill: frames 0..k − 1 enter the first stages.
+                    for t in 0..k - 1 {
+                        for j in (0..=t).rev() {
+                            let v = if j == 0 { x[t] } else { carry[j - 1] };
+                            carry[j] = stage!(j, v);
+                        }
+                    }
+                    // Every stage busy: frame t enters, frame t + 1 − k
+                    // leaves (stages run last to first, so each reads its
+                    // input before the stage before it overwrites it).
+                    for t in k - 1..n {
+                        for j in (0..k).rev() {
+                            let v = if j == 0 { x[t] } else { carry[j - 1] };
+                            let y = stage!(j, v);
+                            if j == k - 1 {
+                                x[t + 1 - k] = y;
+                            } else {
+                                carry[j] = y;
+                            }
+                        }
+                    }
+                    // Drain: the last frames leave through the last stages.
+                    for t in n..n + k - 1 {
+                        for j in (t + 1 - n..k).rev() {
+                            let y = stage!(j, carry[j - 1]);
+                            if j == k - 1 {
+                                x[t + 1 - k] = y;
+                            } else {
+                                carry[j] = y;
+                            }
                         }
                     }
                 }

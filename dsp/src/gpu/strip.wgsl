@@ -59,8 +59,8 @@ fn rounded(p: f32) -> f32 {
     return bitcast<f32>(bitcast<u32>(p) ^ params.zero);
 }
 
-// One band: b0, b1, b2, a1 / a2, their per-frame ramp, and the transposed
-// direct form II state (left s1, s2, right s1, s2).
+// One band: b0, b1 − a1·b0, b2 − a2·b0, a1 / a2, their per-frame ramp, and the
+// filter state (left s1, s2, right s1, s2).
 struct Band {
     c: vec4<f32>,
     a2: f32,
@@ -96,11 +96,12 @@ fn store_band(base: u32, band: u32, b: Band) {
     records[s + 3u] = b.s.w;
 }
 
-// Transposed direct form II, as tdf2_step in biquad.rs: (y, s1', s2').
+// The reassociated TDF-II step, as tdf2_step in biquad.rs (c holds b0,
+// b1 − a1·b0, b2 − a2·b0, a1): (y, s1', s2').
 fn tdf2(c: vec4<f32>, a2: f32, s: vec2<f32>, x: f32) -> vec3<f32> {
     let y = rounded(c.x * x) + s.x;
-    let s1 = (rounded(c.y * x) + s.y) - rounded(c.w * y);
-    let s2 = (rounded(c.z * x) + ANTI_DENORMAL) - rounded(a2 * y);
+    let s1 = (rounded(c.y * x) + s.y) - rounded(c.w * s.x);
+    let s2 = (rounded(c.z * x) + ANTI_DENORMAL) - rounded(a2 * s.x);
     return vec3<f32>(y, s1, s2);
 }
 
