@@ -19,14 +19,16 @@
 //! gain at low cut-offs). Reassociating the update changes three things,
 //! all measured:
 //!
-//! - **Accuracy.** `b1·x − a1·y` cancels almost completely at low
-//!   cut-offs (a1 ≈ −2, y ≈ x), so plain TDF-II in f32 loses the low bits;
+//! - **Accuracy.** At low cut-offs (a1 ≈ −2) `b1·x − a1·y + s2` is a
+//!   small difference of large terms, so plain TDF-II in f32 loses the low
+//!   bits;
 //!   here that cancellation happens once, in f64, in the coefficient
-//!   `b1 − a1·b0`, and a1 multiplies the small state `s1 = y − b0·x`. On
-//!   noise against an f64 run of the same f32 coefficients the largest
-//!   error relative to the peak drops from 2.6e-4 to 5.9e-5 (40 Hz low
-//!   shelf, +15 dB), 7.0e-5 to 1.6e-6 (120 Hz, +3 dB) and 6.0e-5 to 9.9e-6
-//!   (200 Hz peak, Q 4, +15 dB).
+//!   `b1 − a1·b0`, and a1 multiplies the state `s1 = y − b0·x`. On noise,
+//!   against the same f32 coefficients run in f64, the largest error
+//!   relative to the peak drops from 3.6e-4 to 6.0e-5 (40 Hz low shelf,
+//!   +15 dB), 4.7e-5 to 2.3e-6 (120 Hz shelf, +3 dB), 7.5e-5 to 9.0e-6
+//!   (200 Hz peak, Q 4, +15 dB) and 4.8e-4 to 6.1e-6 (60 Hz notch); of
+//!   13 cases tested only a 30 Hz low-pass does worse (2.2e-4 → 3.8e-4).
 //! - **Speed.** `y` leaves the recursion: a state waits on one multiply
 //!   and one subtraction (6 cycles on x86 cores) instead of an addition,
 //!   a multiply and a subtraction (9).

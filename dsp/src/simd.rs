@@ -118,8 +118,9 @@ mod imp {
         unsafe fn max(a: Self, b: Self) -> Self;
         unsafe fn min(a: Self, b: Self) -> Self;
         unsafe fn abs(a: Self) -> Self;
-        /// `a < b ? t : f`, per lane.
-        unsafe fn select_lt(a: Self, b: Self, t: Self, f: Self) -> Self;
+        /// Per lane, `t` where `m`'s sign bit is set (m < 0 or m = −0),
+        /// else `f`.
+        unsafe fn select_sign(m: Self, t: Self, f: Self) -> Self;
         /// Round to nearest integer (as f32).
         unsafe fn round(a: Self) -> Self;
         /// For x > 0 normal: (e as f32, m) with x = 2^e·m and m in
@@ -140,7 +141,7 @@ mod imp {
         ($name:ident, $reg:ty, $n:expr, $feat:literal,
          splat $splat:ident, load $load:ident, store $store:ident,
          add $add:ident, sub $sub:ident, mul $mul:ident, max $max:ident, min $min:ident,
-         and $and:ident, blendv $blendv:ident, cmplt $cmplt:expr,
+         and $and:ident, blendv $blendv:ident,
          round $round:ident, cast_i $cast_i:ident, cast_f $cast_f:ident, set1_i $set1_i:ident,
          and_i $and_i:ident, add_i $add_i:ident, srli $srli:ident, slli $slli:ident,
          cvt_if $cvt_if:ident, cvt_fi $cvt_fi:ident,
@@ -202,9 +203,9 @@ mod imp {
                     unsafe { $name($and(a.0, $cast_f($set1_i(0x7fff_ffff)))) }
                 }
                 #[inline(always)]
-                unsafe fn select_lt(a: Self, b: Self, t: Self, f: Self) -> Self {
+                unsafe fn select_sign(m: Self, t: Self, f: Self) -> Self {
                     // SAFETY: see the impl comment.
-                    unsafe { $name($blendv(f.0, t.0, $cmplt(a.0, b.0))) }
+                    unsafe { $name($blendv(f.0, t.0, m.0)) }
                 }
                 #[inline(always)]
                 unsafe fn round(a: Self) -> Self {
@@ -306,7 +307,6 @@ mod imp {
         splat _mm256_set1_ps, load _mm256_loadu_ps, store _mm256_storeu_ps,
         add _mm256_add_ps, sub _mm256_sub_ps, mul _mm256_mul_ps, max _mm256_max_ps, min _mm256_min_ps,
         and _mm256_and_ps, blendv _mm256_blendv_ps,
-        cmplt (|a, b| _mm256_cmp_ps::<_CMP_LT_OQ>(a, b)),
         round _mm256_round_ps, cast_i _mm256_castps_si256, cast_f _mm256_castsi256_ps,
         set1_i _mm256_set1_epi32, and_i _mm256_and_si256,
         add_i _mm256_add_epi32, srli _mm256_srli_epi32, slli _mm256_slli_epi32,
@@ -318,7 +318,6 @@ mod imp {
         splat _mm_set1_ps, load _mm_loadu_ps, store _mm_storeu_ps,
         add _mm_add_ps, sub _mm_sub_ps, mul _mm_mul_ps, max _mm_max_ps, min _mm_min_ps,
         and _mm_and_ps, blendv _mm_blendv_ps,
-        cmplt (|a, b| _mm_cmplt_ps(a, b)),
         round _mm_round_ps, cast_i _mm_castps_si128, cast_f _mm_castsi128_ps,
         set1_i _mm_set1_epi32, and_i _mm_and_si128,
         add_i _mm_add_epi32, srli _mm_srli_epi32, slli _mm_slli_epi32,
@@ -387,9 +386,12 @@ mod imp {
             unsafe { Neon(vabsq_f32(a.0)) }
         }
         #[inline(always)]
-        unsafe fn select_lt(a: Self, b: Self, t: Self, f: Self) -> Self {
+        unsafe fn select_sign(m: Self, t: Self, f: Self) -> Self {
             // SAFETY: NEON is in this build's baseline (module cfg).
-            unsafe { Neon(vbslq_f32(vcltq_f32(a.0, b.0), t.0, f.0)) }
+            unsafe {
+                let mask = vreinterpretq_u32_s32(vshrq_n_s32::<31>(vreinterpretq_s32_f32(m.0)));
+                Neon(vbslq_f32(mask, t.0, f.0))
+            }
         }
         #[inline(always)]
         unsafe fn round(a: Self) -> Self {
@@ -495,8 +497,8 @@ mod imp {
             Wasm(f32x4_abs(a.0))
         }
         #[inline(always)]
-        unsafe fn select_lt(a: Self, b: Self, t: Self, f: Self) -> Self {
-            Wasm(v128_bitselect(t.0, f.0, f32x4_lt(a.0, b.0)))
+        unsafe fn select_sign(m: Self, t: Self, f: Self) -> Self {
+            Wasm(v128_bitselect(t.0, f.0, i32x4_shr(m.0, 31)))
         }
         #[inline(always)]
         unsafe fn round(a: Self) -> Self {
@@ -975,9 +977,14 @@ mod imp {
                             // the recursion of the next.
                             for i in 0..count {
                                 let reduction = target[i];
-                                let alpha = V::select_lt(reduction, envelope, attack, release);
-                                envelope =
-                                    V::mul_add(alpha, V::sub(envelope, reduction), reduction);
+                                // Attack where the reduction is below the
+                                // envelope (d > 0), else release: the sign
+                                // of d picks, with no comparison on the
+                                // recursion (at d = ±0 either gives
+                                // `reduction`).
+                                let d = V::sub(envelope, reduction);
+                                let alpha = V::select_sign(d, release, attack);
+                                envelope = V::mul_add(alpha, d, reduction);
                                 let g = exp2(V::mul(V::add(envelope, makeup), log2_per_db));
                                 xl[i] = V::mul(xl[i], g);
                                 xr[i] = V::mul(xr[i], g);
