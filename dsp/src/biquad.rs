@@ -21,8 +21,7 @@
 //!
 //! - **Accuracy.** At low cut-offs (a1 ≈ −2) `b1·x − a1·y + s2` is a
 //!   small difference of large terms, so plain TDF-II in f32 loses the low
-//!   bits;
-//!   here that cancellation happens once, in f64, in the coefficient
+//!   bits; here that cancellation happens once, in f64, in the coefficient
 //!   `b1 − a1·b0`, and a1 multiplies the state `s1 = y − b0·x`. On noise,
 //!   against the same f32 coefficients run in f64, the largest error
 //!   relative to the peak drops from 3.6e-4 to 6.0e-5 (40 Hz low shelf,
