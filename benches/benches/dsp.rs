@@ -59,7 +59,7 @@ fn biquads(c: &mut Criterion) {
     let mut group = short_group(c, "biquad");
     for channels in [8usize, 32, 256, 1024] {
         let input = random_f32(channels * FRAMES, 7);
-        let mut buf = input.clone();
+        let mut buf = copies_of(&input);
         group.throughput(Throughput::Elements((channels * FRAMES) as u64));
         let mut ours = vec![(
             "scalar".to_string(),
@@ -118,28 +118,49 @@ fn biquads(c: &mut Criterion) {
     group.finish();
 }
 
-/// Times `filter` on a fresh copy of `input` each iteration, the copy
-/// untimed: the +6 dB filter would grow a buffer filtered again and again
-/// without bound, and the copy itself can cost more than the filtering
-/// (glibc's `rep movsb` is slow on this AMD CPU when source and destination
-/// sit a few bytes apart modulo 4 KiB, as two small heap buffers do), which
-/// in earlier runs swamped every column at 32 and 256 channels.
+/// Times `filter` on fresh copies of `input`, the copying untimed: the
+/// +6 dB filter would grow a buffer filtered again and again without bound,
+/// and the copy itself can cost more than the filtering (glibc's `rep
+/// movsb` is slow on this AMD CPU when source and destination sit a few
+/// bytes apart modulo 4 KiB, as two small heap buffers do), which in
+/// earlier runs swamped every column at 32 and 256 channels.
+///
+/// `bufs` holds several copies (as many as fit [`COPY_BUDGET`]), filtered
+/// one after another inside one timing, and the time is reported per
+/// block: reading the clock costs ≈ 30 ns here, an eighth of an 8-channel
+/// block, and timing one block at a time charged it to every column.
 fn filtering(
     b: &mut criterion::Bencher<'_>,
     input: &[f32],
-    buf: &mut [f32],
+    bufs: &mut [f32],
     mut filter: impl FnMut(&mut [f32]),
 ) {
+    let copies = (bufs.len() / input.len()) as u64;
     b.iter_custom(|iters| {
+        let rounds = iters.div_ceil(copies);
         let mut spent = Duration::ZERO;
-        for _ in 0..iters {
-            buf.copy_from_slice(input);
+        for _ in 0..rounds {
+            for buf in bufs.chunks_exact_mut(input.len()) {
+                buf.copy_from_slice(input);
+            }
             let start = Instant::now();
-            filter(std::hint::black_box(&mut *buf));
+            for buf in bufs.chunks_exact_mut(input.len()) {
+                filter(std::hint::black_box(buf));
+            }
             spent += start.elapsed();
         }
-        spent
+        spent.mul_f64(iters as f64 / (rounds * copies) as f64)
     })
+}
+
+/// Bytes of buffer copies [`filtering`] times at once: four at 8 channels,
+/// one from 32 on (more would push the copies and the input out of L1).
+const COPY_BUDGET: usize = 16 << 10;
+
+/// Room for as many copies of `input` as fit [`COPY_BUDGET`] (at least one).
+fn copies_of(input: &[f32]) -> Vec<f32> {
+    let copies = (COPY_BUDGET / size_of_val(input)).max(1);
+    input.repeat(copies)
 }
 
 fn full_strip() -> StripSettings {
