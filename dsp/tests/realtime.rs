@@ -10,10 +10,10 @@ use vivace_dsp::{
     Bell, CompressorSettings, Mixer, MixerConfig, ScalarStrips, Shelf, SimdStrips, StripKernel,
     StripSettings,
 };
-use vivace_test_support::{ThreadCountingAllocator, thread_allocations};
+use vivace_test_support::{CountingAllocator, thread_allocations};
 
 #[global_allocator]
-static GLOBAL: ThreadCountingAllocator = ThreadCountingAllocator;
+static GLOBAL: CountingAllocator = CountingAllocator::per_thread();
 
 #[test]
 fn process_allocates_nothing() {

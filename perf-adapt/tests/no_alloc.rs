@@ -9,10 +9,10 @@ use vivace_perf_adapt::{
     BudgetConfig, BudgetGovernor, FrameStats, Governor, PerformanceMonitor, QualityMap,
     StepGovernor,
 };
-use vivace_test_support::{ThreadCountingAllocator, thread_allocations};
+use vivace_test_support::{CountingAllocator, thread_allocations};
 
 #[global_allocator]
-static GLOBAL: ThreadCountingAllocator = ThreadCountingAllocator;
+static GLOBAL: CountingAllocator = CountingAllocator::per_thread();
 
 #[test]
 fn per_frame_work_does_not_allocate() {

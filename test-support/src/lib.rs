@@ -1,15 +1,15 @@
 //! Helpers shared by vivace's own tests; not published.
 #![deny(missing_docs)]
 //!
-//! [`ThreadCountingAllocator`] forwards to the system allocator and counts,
-//! per thread, every allocation and reallocation, so a test can assert that
-//! its real-time loop allocates nothing:
+//! [`CountingAllocator::per_thread`] forwards to the system allocator and
+//! counts, per thread, every allocation and reallocation, so a test can
+//! assert that its real-time loop allocates nothing:
 //!
 //! ```
-//! use vivace_test_support::{ThreadCountingAllocator, thread_allocations};
+//! use vivace_test_support::{CountingAllocator, thread_allocations};
 //!
 //! #[global_allocator]
-//! static GLOBAL: ThreadCountingAllocator = ThreadCountingAllocator;
+//! static GLOBAL: CountingAllocator = CountingAllocator::per_thread();
 //!
 //! let before = thread_allocations();
 //! let v = vec![1u8; 16];
@@ -19,7 +19,8 @@
 //!
 //! Only the calling thread's allocations count: the test harness's own
 //! thread may allocate at any moment (it once did, mid-test, and failed a
-//! test that counted every thread).
+//! test that counted every thread). A test that counts differently (across
+//! a thread pool, say) passes its own hook to [`CountingAllocator::new`].
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -35,19 +36,36 @@ fn count() {
 }
 
 /// Allocations and reallocations made so far by the calling thread, while
-/// [`ThreadCountingAllocator`] is the global allocator.
+/// [`CountingAllocator::per_thread`] is the global allocator.
 pub fn thread_allocations() -> usize {
     ALLOCATIONS.with(Cell::get)
 }
 
-/// A global allocator that forwards to [`System`] and counts each thread's
-/// allocations and reallocations (read them with [`thread_allocations`]).
-pub struct ThreadCountingAllocator;
+/// A global allocator that forwards to [`System`] and calls a hook before
+/// each allocation and reallocation.
+pub struct CountingAllocator {
+    on_alloc: fn(),
+}
 
-// SAFETY: forwards to the system allocator unchanged; only counts calls.
-unsafe impl GlobalAlloc for ThreadCountingAllocator {
+impl CountingAllocator {
+    /// Counts each thread's allocations (read them with
+    /// [`thread_allocations`]).
+    pub const fn per_thread() -> Self {
+        Self::new(count)
+    }
+
+    /// Calls `on_alloc` before each allocation and reallocation; it runs
+    /// inside the allocator, so it must not allocate itself.
+    pub const fn new(on_alloc: fn()) -> Self {
+        CountingAllocator { on_alloc }
+    }
+}
+
+// SAFETY: forwards to the system allocator unchanged; only calls the hook,
+// which must not allocate (documented on `new`).
+unsafe impl GlobalAlloc for CountingAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
+        (self.on_alloc)();
         // SAFETY: same contract as the caller's.
         unsafe { System.alloc(layout) }
     }
@@ -56,7 +74,7 @@ unsafe impl GlobalAlloc for ThreadCountingAllocator {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
+        (self.on_alloc)();
         // SAFETY: same contract as the caller's.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
